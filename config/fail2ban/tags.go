@@ -1,0 +1,95 @@
+package fail2ban
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// maxTagReplace is how often one tag may be replaced within another before
+// the definitions count as self-referencing.
+const maxTagReplace = 25
+
+var tagRE = regexp.MustCompile(`<([^ <>]+)>`)
+
+// substituteTags replaces <tag> references in the values of tags with the
+// values of other tags, recursively, as fail2ban does for filter and action
+// definitions. Tags in ignore are neither replaced nor expanded; a tag that
+// is not defined is looked up through extra (may be nil) and otherwise left
+// as it is. The input is not modified.
+func substituteTags(in *odict, ignore map[string]bool, extra func(string) (any, error)) (*odict, error) {
+	tags := in
+	done := map[string]bool{}
+	repCounts := map[string]map[string]int{}
+	for {
+		repeat := false
+		for _, tag := range in.keys {
+			if ignore[tag] || done[tag] {
+				continue
+			}
+			orig, _ := tags.get(tag)
+			value := pyStr(orig)
+			origStr := value
+			rplc := repCounts[tag]
+			if rplc == nil {
+				rplc = map[string]int{}
+			}
+			loc := tagRE.FindStringSubmatchIndex(value)
+			for loc != nil {
+				rtag := value[loc[2]:loc[3]]
+				next := func(from int) []int {
+					l := tagRE.FindStringSubmatchIndex(value[from:])
+					if l == nil {
+						return nil
+					}
+					for i := range l {
+						l[i] += from
+					}
+					return l
+				}
+				if ignore[rtag] {
+					loc = next(loc[1])
+					continue
+				}
+				cnt, seen := rplc[rtag]
+				if !seen {
+					cnt = 1
+				}
+				if rtag == tag || cnt > maxTagReplace {
+					return nil, fmt.Errorf("properties contain self referencing definitions and cannot be resolved, fail tag: %s, found: %s, value: %s", tag, rtag, value)
+				}
+				repl, _ := tags.get(rtag)
+				if repl == nil && extra != nil {
+					var err error
+					if repl, err = extra(rtag); err != nil {
+						return nil, err
+					}
+				}
+				if repl == nil {
+					loc = next(loc[1])
+					continue
+				}
+				start := loc[0]
+				value = strings.ReplaceAll(value, "<"+rtag+">", pyStr(repl))
+				rplc[rtag]++
+				loc = next(start)
+			}
+			if origStr != value {
+				if tagRE.MatchString(value) {
+					repCounts[tag] = rplc
+					repeat = true
+				}
+				if tags == in {
+					tags = in.clone()
+				}
+				tags.set(tag, value)
+			}
+			if !strings.Contains(value, "<") {
+				done[tag] = true
+			}
+		}
+		if !repeat {
+			return tags, nil
+		}
+	}
+}
