@@ -107,4 +107,3 @@ func (s *Section) Update(o *Section) {
 		s.Set(k, o.vals[k])
 	}
 }
-

@@ -38,6 +38,16 @@ TOML configuration (/etc/f2bx), or the defaults embedded in the binary.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var test bool
+	var cf confFlags
+	root.Flags().BoolVarP(&test, "test", "t", false, "test the configuration and exit (as config test)")
+	cf.register(root)
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if test {
+			return runConfigTest(cmd, cf)
+		}
+		return cmd.Help()
+	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newVersionCmd(), newConfigCmd())

@@ -106,6 +106,14 @@ type jail struct {
 	filter    *defInit
 	actions   []action
 	configErr string
+	globs     []LogGlob
+}
+
+// LogGlob is a jail's logpath entry as written: a glob and "head" or
+// "tail".
+type LogGlob struct {
+	Pattern string
+	Tail    string
 }
 
 func (j *jail) enabled() bool {
@@ -262,6 +270,7 @@ func (j *jail) stream(allowNoFiles bool) ([]Command, error) {
 		return []Command{{"config-error", fmt.Sprintf("Jail '%s' skipped, because of wrong configuration: %s", j.name, j.configErr)}}, nil
 	}
 	var st []Command
+	j.globs = nil
 	if j.filter != nil {
 		comb, err := j.filter.combined(nil)
 		if err != nil {
@@ -291,6 +300,7 @@ func (j *jail) stream(allowNoFiles bool) ([]Command, error) {
 				if i := strings.LastIndexByte(p, ' '); i >= 0 {
 					p, tail = p[:i], p[i+1:]
 				}
+				j.globs = append(j.globs, LogGlob{Pattern: p, Tail: tail})
 				matches, err := globFiles(p)
 				if err != nil {
 					return nil, fmt.Errorf("jail %s: logpath %q: %w", j.name, p, err)

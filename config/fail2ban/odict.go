@@ -77,3 +77,7 @@ func (d *odict) vars() map[string]string {
 	}
 	return out
 }
+
+// Get returns the value of k; it lets the configuration model read the
+// [Thread] settings, which travel as a dict.
+func (d *odict) Get(k string) (any, bool) { return d.get(k) }

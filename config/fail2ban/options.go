@@ -11,7 +11,7 @@ import (
 // `action = name[p1="a,b", p2='x'][p3=y]`. These need backtracking and
 // lookahead, so they run on regexp2 exactly as fail2ban writes them.
 var (
-	optionRE = regexp2.MustCompile(`^([^\[]+)(?:\[(.*)\])?\s*$`, regexp2.Singleline)
+	optionRE        = regexp2.MustCompile(`^([^\[]+)(?:\[(.*)\])?\s*$`, regexp2.Singleline)
 	optionExtractRE = regexp2.MustCompile(
 		`\s*([\w\-_\.]+)=(?:"([^"]*)"|'([^']*)'|([^,\]]*))(?:,|\]\s*\[|$|(?<wrngA>.+))|,?\s*$|(?<wrngB>.+)`, regexp2.Singleline)
 	optionSplitRE = regexp2.MustCompile(
@@ -52,6 +52,15 @@ func ExtractOptions(s string) (string, *odict, error) {
 	}
 	return name, opts, nil
 }
+
+// Params are the options of "name[k=v, ...]", in order.
+type Params = *odict
+
+// Keys returns the option names in order.
+func (d *odict) Keys() []string { return append([]string(nil), d.keys...) }
+
+// Str returns an option's value as a string.
+func (d *odict) Str(k string) string { return d.str(k) }
 
 // SplitWithOptions splits a multi-line action value into its entries,
 // keeping line breaks inside an entry's [...] options.

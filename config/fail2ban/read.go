@@ -39,6 +39,9 @@ type Result struct {
 	// Errors are problems that skipped a jail or a setting; a non-empty
 	// list means the configuration is not clean.
 	Errors []string
+	// LogGlobs are each jail's logpath globs as written, which the stream
+	// only carries as the files they match now.
+	LogGlobs map[string][]LogGlob
 }
 
 // Read reads the fail2ban configuration below dir.
@@ -56,7 +59,7 @@ func Read(dir string, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Stream: general}
+	res := &Result{Stream: general, LogGlobs: map[string][]LogGlob{}}
 	var started []string
 	for _, j := range jails {
 		st, err := j.stream(o.AllowNoFiles)
@@ -70,6 +73,7 @@ func Read(dir string, o Options) (*Result, error) {
 			return nil, err
 		}
 		res.Stream = append(res.Stream, st...)
+		res.LogGlobs[j.name] = j.globs
 		if j.configErr == "" {
 			started = append(started, j.name)
 		}
