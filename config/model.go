@@ -22,8 +22,8 @@ const (
 // Config is a loaded configuration.
 type Config struct {
 	// Source says where the configuration came from.
-	Source Source `json:"source"`
-	Server Server `json:"server"`
+	Source Source  `json:"source"`
+	Server Server  `json:"server"`
 	Jails  []*Jail `json:"jails"`
 	// Warnings are problems that changed nothing important.
 	Warnings []string `json:"warnings,omitempty"`
