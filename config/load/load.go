@@ -42,6 +42,9 @@ type Options struct {
 	Glob func(string) ([]string, error)
 	// Embedded is the built-in layer; f2bx.Defaults when nil.
 	Embedded fs.FS
+	// StandardDirs are the directories looked in, in order, when Dir is
+	// empty; NativeDir and Fail2banDir when nil.
+	StandardDirs []string
 }
 
 // Result is a loaded configuration and, for a fail2ban directory, the
@@ -83,13 +86,15 @@ func Load(o Options) (*Result, error) {
 			return nil, fmt.Errorf("%s is neither a fail2ban configuration (jail.conf, fail2ban.conf) nor an f2bx one (f2bx.toml, jails.d, filters.d)", dir)
 		}
 	} else {
-		switch {
-		case Kind(NativeDir) == KindNative:
-			dir, kind = NativeDir, KindNative
-		case Kind(Fail2banDir) == KindFail2ban:
-			dir, kind = Fail2banDir, KindFail2ban
-		default:
-			kind = KindEmbedded
+		if o.StandardDirs == nil {
+			o.StandardDirs = []string{NativeDir, Fail2banDir}
+		}
+		kind = KindEmbedded
+		for _, d := range o.StandardDirs {
+			if k := Kind(d); k != "" {
+				dir, kind = d, k
+				break
+			}
 		}
 	}
 	if kind == KindFail2ban {
