@@ -57,6 +57,9 @@ type Server struct {
 	DBFile       string   `json:"dbfile"`
 	DBPurgeAge   Duration `json:"dbpurgeage"`
 	DBMaxMatches int      `json:"dbmaxmatches"`
+	// Socket and PidFile are where the daemon listens and writes its pid.
+	Socket  string `json:"socket"`
+	PidFile string `json:"pidfile"`
 	// ThreadStackSize is [Thread] stacksize in KiB, 0 when unset.
 	ThreadStackSize int `json:"thread_stacksize,omitempty"`
 }

@@ -84,8 +84,9 @@ var jailIgnoreOpts = func() map[string]bool {
 	return m
 }()
 
-// jailDefError is a problem that skips one jail.
-type jailDefError struct{ msg string }
+// jailDefError is a problem that skips one jail; pos is the file:line of
+// the option at fault, when known.
+type jailDefError struct{ msg, pos string }
 
 func (e *jailDefError) Error() string { return e.msg }
 
@@ -138,8 +139,7 @@ func (j *jail) read() error {
 	}
 	if err := j.readParts(); err != nil {
 		if de, ok := err.(*jailDefError); ok {
-			j.diag.error("%s", de.msg)
-			j.configErr = de.msg
+			j.reportDefError(de)
 			return nil
 		}
 		return err
@@ -147,19 +147,36 @@ func (j *jail) read() error {
 	return nil
 }
 
+// reportDefError records a problem that skips the jail, naming where the
+// jail set the option at fault.
+func (j *jail) reportDefError(de *jailDefError) {
+	msg := fmt.Sprintf("jail %s: %s", pyRepr(j.name), de.msg)
+	if de.pos != "" {
+		msg = de.pos + ": " + msg
+	}
+	j.diag.error("%s", msg)
+	j.configErr = de.msg
+}
+
+// pos returns where the jail's option is set (its section or DEFAULT).
+func (j *jail) pos(option string) string {
+	v, _ := j.cfg.Raw(j.name, option)
+	return v.Pos()
+}
+
 func (j *jail) readParts() error {
 	if flt := j.opts.str("filter"); flt != "" {
 		name, fopts, err := ExtractOptions(flt)
 		if err != nil {
-			return &jailDefError{fmt.Sprintf("Invalid filter definition %s: %v", pyRepr(flt), err)}
+			return &jailDefError{fmt.Sprintf("Invalid filter definition %s: %v", pyRepr(flt), err), j.pos("filter")}
 		}
 		j.filter = newDefInit(pyJoin("filter.d", name), j.name, fopts, filterSpec, j.diag)
 		found, err := j.filter.read(j.fs)
 		if err != nil {
-			return &jailDefError{fmt.Sprintf("Unable to read the filter %s: %v", pyRepr(name), err)}
+			return &jailDefError{fmt.Sprintf("Unable to read the filter %s: %v", pyRepr(name), err), j.pos("filter")}
 		}
 		if !found {
-			return &jailDefError{fmt.Sprintf("Unable to read the filter %s", pyRepr(name))}
+			return &jailDefError{fmt.Sprintf("Unable to read the filter %s", pyRepr(name)), j.pos("filter")}
 		}
 		if !j.filter.initOpts.has("logtype") && !j.filter.cfg.HasOption("Definition", "logtype", false) {
 			logtype := "file"
@@ -211,7 +228,7 @@ func (j *jail) readParts() error {
 func (j *jail) readAction(act string) error {
 	name, aopts, err := ExtractOptions(act)
 	if err != nil {
-		return &jailDefError{fmt.Sprintf("Invalid action definition %s: %v", pyRepr(act), err)}
+		return &jailDefError{fmt.Sprintf("Invalid action definition %s: %v", pyRepr(act), err), j.pos("action")}
 	}
 	if strings.HasSuffix(name, ".py") {
 		actname := strings.TrimSuffix(name, path.Ext(name))
@@ -250,10 +267,10 @@ func (j *jail) readAction(act string) error {
 	r := newDefInit(pyJoin("action.d", name), j.name, aopts, actionSpec, j.diag)
 	found, err := r.read(j.fs)
 	if err != nil {
-		return &jailDefError{fmt.Sprintf("Unable to read action %s: %v", pyRepr(name), err)}
+		return &jailDefError{fmt.Sprintf("Unable to read action %s: %v", pyRepr(name), err), j.pos("action")}
 	}
 	if !found {
-		return &jailDefError{fmt.Sprintf("Unable to read action %s", pyRepr(name))}
+		return &jailDefError{fmt.Sprintf("Unable to read action %s", pyRepr(name)), j.pos("action")}
 	}
 	if err := r.getOptions(j.opts, false); err != nil {
 		return fmt.Errorf("Error in action definition %s: %w", pyRepr(act), err)
@@ -316,7 +333,7 @@ func (j *jail) stream(allowNoFiles bool) ([]Command, error) {
 			if found == 0 {
 				msg := fmt.Sprintf("Have not found any log file for %s jail", j.name)
 				if !allowNoFiles {
-					return nil, &jailDefError{msg}
+					return nil, &jailDefError{msg, j.pos("logpath")}
 				}
 				j.diag.warn("%s", msg)
 			}

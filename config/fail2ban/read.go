@@ -39,6 +39,8 @@ type Result struct {
 	// Errors are problems that skipped a jail or a setting; a non-empty
 	// list means the configuration is not clean.
 	Errors []string
+	// Socket and PidFile are the server's, from fail2ban.conf.
+	Socket, PidFile string
 	// LogGlobs are each jail's logpath globs as written, which the stream
 	// only carries as the files they match now.
 	LogGlobs map[string][]LogGlob
@@ -51,7 +53,7 @@ func Read(dir string, o Options) (*Result, error) {
 	}
 	fs := newFiles(dir)
 	d := &diag{}
-	general, err := readServer(fs, d)
+	general, early, err := readServer(fs, d)
 	if err != nil {
 		return nil, err
 	}
@@ -59,14 +61,13 @@ func Read(dir string, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Stream: general, LogGlobs: map[string][]LogGlob{}}
+	res := &Result{Stream: general, LogGlobs: map[string][]LogGlob{}, Socket: early.str("socket"), PidFile: early.str("pidfile")}
 	var started []string
 	for _, j := range jails {
 		st, err := j.stream(o.AllowNoFiles)
 		var de *jailDefError
 		if errors.As(err, &de) {
-			d.error("%s", de.msg)
-			j.configErr = de.msg
+			j.reportDefError(de)
 			st, err = j.stream(o.AllowNoFiles)
 		}
 		if err != nil {
@@ -147,11 +148,12 @@ var logLevels = map[string]bool{
 	"DEBUG": true, "TRACEDEBUG": true, "HEAVYDEBUG": true, "MSG": true,
 }
 
-// readServer reads fail2ban.conf and its layers into the server commands.
-func readServer(fs *files, d *diag) ([]Command, error) {
+// readServer reads fail2ban.conf and its layers into the server commands,
+// and returns the client's early options (socket, pidfile, ...) too.
+func readServer(fs *files, d *diag) ([]Command, *odict, error) {
 	cfg, found, err := fs.read("fail2ban")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !found {
 		d.error("Found no accessible config files for 'fail2ban' under %s", fs.base)
@@ -171,11 +173,11 @@ func readServer(fs *files, d *diag) ([]Command, error) {
 	}
 	early, err := get(serverEarlySpec)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts, err := get(serverSpec)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The client passes its own settings, read early, over the server's.
 	for _, k := range []string{"socket", "pidfile", "loglevel", "logtarget", "syslogsocket"} {
@@ -185,13 +187,13 @@ func readServer(fs *files, d *diag) ([]Command, error) {
 	}
 	if lvl := strings.ToUpper(opts.str("loglevel")); !logLevels[lvl] {
 		if _, err := pyInt(lvl); err != nil {
-			return nil, fmt.Errorf("invalid log level %q", opts.str("loglevel"))
+			return nil, nil, fmt.Errorf("invalid log level %q", opts.str("loglevel"))
 		}
 	}
 	if cfg != nil && cfg.HasSection("Thread") {
 		th, err := getOptions(cfg, "Thread", []optSpec{{optInt, "stacksize", nil}}, nil, true, false, d)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if th.len() > 0 {
 			opts.set("thread", th)
@@ -203,5 +205,5 @@ func readServer(fs *files, d *diag) ([]Command, error) {
 			st = append(st, Command{"set", k, v})
 		}
 	}
-	return st, nil
+	return st, early, nil
 }

@@ -130,6 +130,7 @@ func loadFail2ban(dir string, o Options) (*Result, error) {
 		}
 	}
 	cfg.Source = config.Source{Kind: KindFail2ban, Dir: dir}
+	cfg.Server.Socket, cfg.Server.PidFile = res.Socket, res.PidFile
 	cfg.Warnings = dedupe(append(res.Warnings, cfg.Warnings...))
 	cfg.Errors = dedupe(append(res.Errors, cfg.Errors...))
 	return &Result{Config: cfg, Stream: res.Stream}, nil

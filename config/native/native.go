@@ -48,7 +48,8 @@ func baseJail() JailTable {
 // Server defaults of f2bx.
 func baseServer() config.Server {
 	return config.Server{LogLevel: "INFO", LogTarget: "STDERR", SyslogSocket: "auto", AllowIPv6: "auto",
-		DBFile: "/var/lib/f2bx/f2bx.db", DBPurgeAge: config.DurationOf(86400), DBMaxMatches: 10}
+		DBFile: "/var/lib/f2bx/f2bx.db", DBPurgeAge: config.DurationOf(86400), DBMaxMatches: 10,
+		Socket: "/run/f2bx/f2bx.sock", PidFile: "/run/f2bx/f2bx.pid"}
 }
 
 // Load reads the layers, later layers overriding earlier ones: a jail's
@@ -191,6 +192,8 @@ func overlayServer(dst, src *ServerTable) {
 	setp(&dst.DBFile, src.DBFile)
 	setp(&dst.DBPurgeAge, src.DBPurgeAge)
 	setp(&dst.DBMaxMatches, src.DBMaxMatches)
+	setp(&dst.Socket, src.Socket)
+	setp(&dst.PidFile, src.PidFile)
 }
 
 func applyServer(s *config.Server, t *ServerTable) {
@@ -204,6 +207,8 @@ func applyServer(s *config.Server, t *ServerTable) {
 	str(&s.SyslogSocket, t.SyslogSocket)
 	str(&s.AllowIPv6, t.AllowIPv6)
 	str(&s.DBFile, t.DBFile)
+	str(&s.Socket, t.Socket)
+	str(&s.PidFile, t.PidFile)
 	if t.DBPurgeAge != nil {
 		s.DBPurgeAge = config.DurationOf(t.DBPurgeAge.Seconds)
 	}

@@ -37,6 +37,8 @@ type ServerTable struct {
 	DBFile       *string `toml:"dbfile"`
 	DBPurgeAge   *Time   `toml:"dbpurgeage"`
 	DBMaxMatches *int    `toml:"dbmaxmatches"`
+	Socket       *string `toml:"socket"`
+	PidFile      *string `toml:"pidfile"`
 }
 
 // JailTable is one jail in jails.d/*.toml (or [defaults] in f2bx.toml).
