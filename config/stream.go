@@ -262,11 +262,7 @@ func toBool(v any) bool {
 	if b, ok := v.(bool); ok {
 		return b
 	}
-	switch strings.ToLower(str(v)) {
-	case "1", "on", "true", "yes":
-		return true
-	}
-	return false
+	return fail2ban.AsBool(str(v))
 }
 
 func toDuration(v any) (Duration, error) {

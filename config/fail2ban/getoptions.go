@@ -30,7 +30,7 @@ func (o optSpec) convert(v string) (any, error) {
 	case optInt:
 		return pyInt(v)
 	case optBool:
-		return asBool(v), nil
+		return AsBool(v), nil
 	}
 	return v, nil
 }

@@ -180,8 +180,9 @@ func pyInt(s string) (int, error) {
 	return n, nil
 }
 
-// asBool is fail2ban's _as_bool.
-func asBool(s string) bool {
+// AsBool reads a boolean as fail2ban does (_as_bool): 1, on, true and yes,
+// in any case, are true; anything else is false.
+func AsBool(s string) bool {
 	switch strings.ToLower(s) {
 	case "1", "on", "true", "yes":
 		return true

@@ -197,23 +197,16 @@ func overlayServer(dst, src *ServerTable) {
 }
 
 func applyServer(s *config.Server, t *ServerTable) {
-	str := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	str(&s.LogLevel, t.LogLevel)
-	str(&s.LogTarget, t.LogTarget)
-	str(&s.SyslogSocket, t.SyslogSocket)
-	str(&s.AllowIPv6, t.AllowIPv6)
-	str(&s.DBFile, t.DBFile)
-	str(&s.Socket, t.Socket)
-	str(&s.PidFile, t.PidFile)
+	setv(&s.LogLevel, t.LogLevel)
+	setv(&s.LogTarget, t.LogTarget)
+	setv(&s.SyslogSocket, t.SyslogSocket)
+	setv(&s.AllowIPv6, t.AllowIPv6)
+	setv(&s.DBFile, t.DBFile)
+	setv(&s.Socket, t.Socket)
+	setv(&s.PidFile, t.PidFile)
+	setv(&s.DBMaxMatches, t.DBMaxMatches)
 	if t.DBPurgeAge != nil {
 		s.DBPurgeAge = config.DurationOf(t.DBPurgeAge.Seconds)
-	}
-	if t.DBMaxMatches != nil {
-		s.DBMaxMatches = *t.DBMaxMatches
 	}
 }
 
