@@ -207,3 +207,32 @@ func readServer(fs *files, d *diag) ([]Command, *odict, error) {
 	}
 	return st, early, nil
 }
+
+// ReadFilter reads filter.d/NAME below dir on its own, for jail "jail" with
+// the given parameters (as name[k=v] would give them), the way
+// fail2ban-regex and fail2ban's sample tests read a filter. It returns the
+// filter's commands.
+func ReadFilter(dir, name string, params [][2]string) ([]Command, error) {
+	fs := newFiles(dir)
+	d := &diag{}
+	init := newODict()
+	for _, p := range params {
+		init.set(p[0], p[1])
+	}
+	r := newDefInit(pyJoin("filter.d", name), "jail", init, filterSpec, d)
+	found, err := r.read(fs)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("no filter %q in %s/filter.d", name, dir)
+	}
+	if err := r.getOptions(nil, false); err != nil {
+		return nil, err
+	}
+	comb, err := r.combined(nil)
+	if err != nil {
+		return nil, err
+	}
+	return fillStream(nil, comb, "jail")
+}

@@ -1,0 +1,278 @@
+package date
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultPatterns are the date formats fail2ban tries when a filter sets no
+// datepattern, in its order.
+var defaultPatterns = []string{
+	`%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?`,
+	`(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`,
+	`(?:%a )?%b %d %ExY %k:%M:%S(?:\.%f)?`,
+	`%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S`,
+	`%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\.%f)?(?: %z)?`,
+	`%m/%d/%ExY:%H:%M:%S`,
+	`%m-%d-%ExY %k:%M:%S(?:\.%f)?`,
+	`EPOCH`,
+	`{^LN-BEG}%H:%M:%S`,
+	`^<%m/%d/%Exy@%H:%M:%S>`,
+	`%Exy%Exm%Exd  ?%H:%M:%S`,
+	`%b %d, %ExY %I:%M:%S %p`,
+	`^%b-%d-%Exy %k:%M:%S`,
+	`%ExY%Exm%Exd(?:T|  ?)%ExH%ExM%ExS(?:[.,]%f)?(?:\s*%z)?`,
+	`(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`,
+	`(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`,
+	`TAI64N`,
+}
+
+// Detector finds the date of log lines with a list of templates.
+type Detector struct {
+	Templates []*Template
+	// Loc is the local time zone for times without a zone.
+	Loc *time.Location
+	// DefaultTZ is logtimezone in minutes east of UTC, nil for local.
+	DefaultTZ *int
+	// Now is the clock, for years and days a line leaves out.
+	Now func() time.Time
+	// Hits counts the matches of each template.
+	Hits []int
+}
+
+// Options configure a Detector.
+type Options struct {
+	Now      func() time.Time
+	Loc      *time.Location
+	TimeZone string // logtimezone
+}
+
+var datePrematch = regexp.MustCompile(`(?i)\{DATE\}`)
+
+// New builds a detector for a filter's datepattern: lines of patterns,
+// "" or "{DEFAULT}" for fail2ban's default templates, "{^LN-BEG}" for
+// those at the start of a line, a pattern with "{DATE}" for every default
+// template in its place, "{NONE}" for no date.
+func New(datepattern string, o Options) (*Detector, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Loc == nil {
+		o.Loc = time.Local
+	}
+	d := &Detector{Loc: o.Loc, Now: o.Now}
+	if o.TimeZone != "" {
+		off, err := ParseZone(o.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		d.DefaultTZ = &off
+	}
+	now := o.Now()
+	var lines []string
+	for _, l := range strings.Split(datepattern, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		lines = []string{"{DEFAULT}"}
+	}
+	seen := map[string]bool{}
+	add := func(t *Template, ignoreDup bool) error {
+		if seen[t.Name] {
+			if ignoreDup {
+				return nil
+			}
+			return fmt.Errorf("there is already a template with name %s", t.Name)
+		}
+		seen[t.Name] = true
+		d.Templates = append(d.Templates, t)
+		return nil
+	}
+	for _, l := range lines {
+		key := l
+		if !strings.Contains(l, "%") {
+			key = strings.ToUpper(l)
+		}
+		switch {
+		case key == "{DEFAULT}" || key == "{^LN-BEG}":
+			ts, err := defaultTemplates(now)
+			if err != nil {
+				return nil, err
+			}
+			dup := len(d.Templates) > 0
+			for _, t := range ts {
+				if key == "{^LN-BEG}" && t.flags&lineBegin == 0 {
+					continue
+				}
+				if err := add(t, dup); err != nil {
+					return nil, err
+				}
+			}
+		case strings.Contains(key, "{DATE}"):
+			dup := len(d.Templates) > 0
+			for _, p := range defaultPatterns {
+				t, err := templateFor(p, now)
+				if err != nil {
+					return nil, err
+				}
+				wrapped := datePrematch.ReplaceAllLiteralString(l, unboundPattern(patternOf(t)))
+				w, err := templateFor(wrapped, now)
+				if err != nil {
+					return nil, err
+				}
+				if err := add(w, dup); err != nil {
+					return nil, err
+				}
+			}
+		default:
+			t, err := templateFor(l, now)
+			if err != nil {
+				return nil, err
+			}
+			if err := add(t, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	d.Hits = make([]int, len(d.Templates))
+	return d, nil
+}
+
+// patternOf is what a template is rebuilt from when wrapped: its
+// datepattern, or for EPOCH and TAI64N its name.
+func patternOf(t *Template) string {
+	if t.kind == kindPattern {
+		return t.Pattern
+	}
+	return t.Name
+}
+
+var (
+	reExlineNoBounds = regexp.MustCompile(`^\{UNB\}`)
+	reExlineBoundBeg = regexp.MustCompile(`^\{\^LN-BEG\}`)
+	reExsancBoundBeg = regexp.MustCompile(`^\((?:\?:)?\^\|\\b\|\\W\)`)
+	reExeancBoundBeg = regexp.MustCompile(`\(\?=\\b\|\\W\|\$\)$`)
+)
+
+// unboundPattern strips the boundary markers from a pattern.
+func unboundPattern(p string) string {
+	p = reExlineNoBounds.ReplaceAllString(p, "")
+	p = reExlineBoundBeg.ReplaceAllString(p, "")
+	p = reExsancBoundBeg.ReplaceAllString(p, "")
+	return reExeancBoundBeg.ReplaceAllString(p, "")
+}
+
+// defaultTemplates returns fail2ban's default list: a start-of-line
+// variant of every template that is not anchored already, then all the
+// templates.
+func defaultTemplates(now time.Time) ([]*Template, error) {
+	var anchored, plain []*Template
+	for _, p := range defaultPatterns {
+		t, err := templateFor(p, now)
+		if err != nil {
+			return nil, fmt.Errorf("default template %q: %w", p, err)
+		}
+		if !strings.HasPrefix(t.Name, "{^LN-BEG}") && !strings.HasPrefix(t.Name, "^") {
+			a, err := templateFor("{^LN-BEG}"+patternOf(t), now)
+			if err != nil {
+				return nil, fmt.Errorf("default template {^LN-BEG}%q: %w", p, err)
+			}
+			if a.Name != t.Name {
+				anchored = append(anchored, a)
+			}
+		}
+		plain = append(plain, t)
+	}
+	return append(anchored, plain...), nil
+}
+
+// Found is a date found in a line.
+type Found struct {
+	// Start and End delimit the date text, which fail2ban cuts out of the
+	// line before matching the failregexes.
+	Start, End int
+	// Time is the date; zero when the text did not make a valid date.
+	Time time.Time
+	// Template is the index of the template that matched.
+	Template int
+}
+
+// Match finds the date in line: the first start-of-line template that
+// matches, else the match nearest the start of the line.
+func (d *Detector) Match(line string) (Found, bool) {
+	best, bestIdx := -1, -1
+	var bestStart, bestEnd int
+	var bestGroups map[string]string
+	for i, t := range d.Templates {
+		s, e, g, ok := t.match(line)
+		if !ok {
+			continue
+		}
+		if t.Anchored() || s <= 1 {
+			best, bestIdx, bestStart, bestEnd, bestGroups = s, i, s, e, g
+			break
+		}
+		if best < 0 || s < best {
+			best, bestIdx, bestStart, bestEnd, bestGroups = s, i, s, e, g
+		}
+	}
+	if bestIdx < 0 {
+		return Found{}, false
+	}
+	d.Hits[bestIdx]++
+	f := Found{Start: bestStart, End: bestEnd, Template: bestIdx}
+	if bestStart == bestEnd {
+		return f, true
+	}
+	t, err := d.templateTime(d.Templates[bestIdx], bestGroups)
+	if err == nil {
+		f.Time = t
+	}
+	return f, true
+}
+
+func (d *Detector) templateTime(t *Template, groups map[string]string) (time.Time, error) {
+	switch t.kind {
+	case kindEpoch, kindLongEpoch:
+		v := strings.TrimPrefix(groups["__value"], "[")
+		f, err := strconv.ParseFloat(epochDigits(v), 64)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if t.kind == kindLongEpoch && len(v) >= 13 {
+			if len(v) >= 16 && !strings.Contains(v, ".") {
+				f /= 1e6
+			} else {
+				f /= 1e3
+			}
+		}
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)), nil
+	case kindTAI64N:
+		v := groups["__value"]
+		if len(v) < 17 {
+			return time.Time{}, fmt.Errorf("short TAI64N %q", v)
+		}
+		n, err := strconv.ParseInt(v[2:17], 16, 64)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.Unix(n, 0), nil
+	}
+	return fieldsTime(groups, d.Now(), d.Loc, d.DefaultTZ)
+}
+
+var epochNumber = regexp.MustCompile(`\d{10,}(?:\.\d+)?`)
+
+func epochDigits(s string) string {
+	if m := epochNumber.FindString(s); m != "" {
+		return m
+	}
+	return s
+}

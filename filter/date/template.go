@@ -1,0 +1,281 @@
+package date
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
+	"github.com/f2bx/f2bx/filter/pyre"
+)
+
+// Template flags.
+const (
+	lineBegin = 8
+	lineEnd   = 4
+	wordBegin = 2
+	wordEnd   = 1
+)
+
+// templateKind is how a template turns its match into a time.
+type templateKind int
+
+const (
+	kindPattern templateKind = iota // strptime fields
+	kindEpoch                       // seconds since the epoch
+	kindLongEpoch                   // also milli- and microseconds
+	kindTAI64N
+)
+
+// Template finds one date format in a line.
+type Template struct {
+	// Name is the pattern with codes named (as fail2ban-regex shows it).
+	Name string
+	// Pattern is the datepattern it came from.
+	Pattern string
+	// Regex is the expression searched (Python dialect).
+	Regex  string
+	flags  int
+	kind   templateKind
+	grpIdx int
+	re     *regexp2.Regexp
+	fields []string // strptime field names used
+}
+
+// Anchored reports whether the template only matches at the start (or end)
+// of a line.
+func (t *Template) Anchored() bool { return t.flags&(lineBegin|lineEnd) != 0 }
+
+var (
+	reGrouped       = regexp2.MustCompile(`(?<!(?:\(\?))(?<!\\)\((?!\?)`, regexp2.None)
+	reGroup         = regexp2.MustCompile(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`, regexp2.Singleline)
+	reGlobalFlags   = regexp.MustCompile(`\(\?[a-z]+\)`)
+	reNoWordBegin   = regexp2.MustCompile(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`, regexp2.None)
+	reNoWordEnd     = regexp2.MustCompile(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`, regexp2.None)
+	reDelWordBounds = regexp2.MustCompile(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`, regexp2.None)
+	reLineBoundBeg  = regexp2.MustCompile(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`, regexp2.None)
+	reLineBoundEnd  = regexp2.MustCompile(`(?<![\\\|])(?:\$\)?)$`, regexp2.None)
+	reAlphaField    = regexp2.MustCompile(`(?<!\%)\%[aAbBpc]`, regexp2.None)
+	reEpochField    = regexp2.MustCompile(`(?<!\\)\{L?EPOCH\}`, regexp2.IgnoreCase)
+)
+
+func match2(re *regexp2.Regexp, s string) bool {
+	ok, _ := re.MatchString(s)
+	return ok
+}
+
+// setRegex applies fail2ban's boundaries to a date expression: a word
+// boundary in front (or, with begin "start", the start of the line after
+// at most two non-word characters) and behind, unless the expression
+// anchors itself; "**" at either end disables that boundary.
+func (t *Template) setRegex(regex string, begin string, end bool) error {
+	regex = strings.TrimSpace(regex)
+	gf := ""
+	if loc := reGlobalFlags.FindStringIndex(regex); loc != nil {
+		gf = regex[loc[0]:loc[1]]
+		regex = regex[:loc[0]] + regex[loc[1]:]
+	}
+	boundBegin := begin != "" && !match2(reNoWordBegin, regex)
+	boundEnd := end && !match2(reNoWordEnd, regex)
+	if !match2(reGrouped, regex) {
+		regex, _ = reGroup.Replace(regex, "$1($2)$3", -1, 1)
+	}
+	t.flags = 0
+	if boundBegin {
+		if begin == "start" {
+			t.flags |= lineBegin
+			regex = `^(?:\W{0,2})?` + regex
+			if !strings.HasPrefix(t.Name, "{^LN-BEG}") {
+				t.Name = "{^LN-BEG}" + t.Name
+			}
+		} else {
+			t.flags |= wordBegin
+			regex = `(?=^|\b|\W)` + regex
+		}
+	}
+	if boundEnd {
+		t.flags |= wordEnd
+		regex += `(?=\b|\W|$)`
+	}
+	if t.flags&lineBegin == 0 && match2(reLineBoundBeg, regex) {
+		t.flags |= lineBegin
+	}
+	if t.flags&lineEnd == 0 && match2(reLineBoundEnd, regex) {
+		t.flags |= lineEnd
+	}
+	regex, _ = reDelWordBounds.ReplaceFunc(regex, func(m regexp2.Match) string {
+		return strings.ReplaceAll(m.String(), "**", "")
+	}, -1, -1)
+	t.Regex = gf + regex
+	tr, err := pyre.Translate(t.Regex, pyre.Regexp2, false)
+	if err != nil {
+		return err
+	}
+	re, err := regexp2.Compile(tr, regexp2.None)
+	if err != nil {
+		return err
+	}
+	re.MatchTimeout = 100 * time.Millisecond
+	t.re = re
+	return nil
+}
+
+// newPatternTemplate builds a template from a datepattern with strptime
+// codes ("%Y-%m-%d %H:%M:%S", "{^LN-BEG}%b %d", "{UNB}...").
+func newPatternTemplate(pattern string, now time.Time) (*Template, error) {
+	t := &Template{Pattern: pattern, kind: kindPattern, grpIdx: 1}
+	begin, end := "word", true
+	p := pattern
+	if strings.HasPrefix(p, "{UNB}") {
+		p, begin, end = p[len("{UNB}"):], "", false
+	}
+	if begin != "" && strings.HasPrefix(p, "{^LN-BEG}") {
+		p, begin = p[len("{^LN-BEG}"):], "start"
+	}
+	fields := fieldRE(now)
+	var name, regex strings.Builder
+	last := 0
+	for _, loc := range codeRE.FindAllStringSubmatchIndex(p, -1) {
+		lit := p[last:loc[0]]
+		if strings.Contains(lit, "%") {
+			return nil, fmt.Errorf("datepattern %q: unknown code or unescaped %% at %q", pattern, lit[strings.IndexByte(lit, '%'):])
+		}
+		code := p[loc[2]:loc[3]]
+		name.WriteString(lit + fieldName(code))
+		regex.WriteString(lit + fields[code])
+		if code != "%" {
+			t.fields = append(t.fields, code)
+		}
+		last = loc[1]
+	}
+	if rest := p[last:]; strings.Contains(rest, "%") {
+		return nil, fmt.Errorf("datepattern %q: unknown code or unescaped %% at %q", pattern, rest[strings.IndexByte(rest, '%'):])
+	} else {
+		name.WriteString(rest)
+		regex.WriteString(rest)
+	}
+	t.Name = name.String()
+	r := regex.String()
+	if match2(reAlphaField, p) {
+		r = `(?iu)` + r
+	}
+	if err := t.setRegex(r, begin, end); err != nil {
+		return nil, fmt.Errorf("datepattern %q: %w", pattern, err)
+	}
+	return t, nil
+}
+
+const (
+	epochRE     = `\d{10,11}\b(?:\.\d{3,6})?`
+	longEpochRE = `\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`
+)
+
+// newEpochTemplate builds the EPOCH/LEPOCH templates: at the start of the
+// line, in "[...]" at the start, or in SELinux's "audit(...:n)"; or, with
+// pattern, where {EPOCH} stands in it.
+func newEpochTemplate(lineBeginOnly, long bool, pattern string) (*Template, error) {
+	t := &Template{Name: "Epoch", kind: kindEpoch, grpIdx: 1, Pattern: pattern}
+	re := epochRE
+	if long {
+		t.Name, t.kind, re = "LongEpoch", kindLongEpoch, longEpochRE
+	}
+	switch {
+	case pattern != "":
+		t.Name, t.grpIdx = pattern, 2
+		sub, _ := reEpochField.Replace(pattern, "("+strings.ReplaceAll(re, "$", "$$")+")", -1, -1)
+		return t, t.setRegex("("+sub+")", "word", true)
+	case !lineBeginOnly:
+		return t, t.setRegex(`((?:^|(?P<square>(?<=^\[))|(?P<selinux>(?<=\baudit\()))`+re+`)(?:(?(selinux)(?=:\d+\)))|(?(square)(?=\])))`, "", true)
+	default:
+		return t, t.setRegex(`((?P<square>(?<=^\[))?`+re+`)(?(square)(?=\]))`, "start", true)
+	}
+}
+
+// newTAI64NTemplate builds the TAI64N template (daemontools' "@4000...").
+func newTAI64NTemplate(lineBeginOnly bool) (*Template, error) {
+	t := &Template{Name: "TAI64N", kind: kindTAI64N, grpIdx: 1}
+	begin := "word"
+	if lineBeginOnly {
+		begin = "start"
+	}
+	return t, t.setRegex(`@[0-9a-f]{24}`, begin, true)
+}
+
+// templateFor builds the template for one datepattern line (not the
+// {DEFAULT}, {^LN-BEG} and {DATE} forms, which the detector expands).
+func templateFor(pattern string, now time.Time) (*Template, error) {
+	key := pattern
+	if !strings.Contains(pattern, "%") {
+		key = strings.ToUpper(pattern)
+	}
+	if strings.Contains(key, "EPOCH") {
+		long := strings.Contains(key, "LEPOCH")
+		switch {
+		case match2(reEpochField, pattern):
+			return newEpochTemplate(false, long, pattern)
+		case key == "EPOCH" || key == "LEPOCH":
+			return newEpochTemplate(false, long, "")
+		case key == "{^LN-BEG}EPOCH" || key == "^EPOCH" || key == "{^LN-BEG}LEPOCH" || key == "^LEPOCH":
+			return newEpochTemplate(true, long, "")
+		}
+	}
+	switch key {
+	case "TAI64N":
+		return newTAI64NTemplate(false)
+	case "{^LN-BEG}TAI64N", "^TAI64N":
+		return newTAI64NTemplate(true)
+	case "{NONE}":
+		return newPatternTemplate("{UNB}^", now)
+	}
+	return newPatternTemplate(pattern, now)
+}
+
+// match searches the template in line; it returns the span of the date
+// text and the named groups.
+func (t *Template) match(line string) (start, end int, groups map[string]string, ok bool) {
+	m, err := t.re.FindStringMatch(line)
+	if err != nil || m == nil {
+		return 0, 0, nil, false
+	}
+	// The date text fail2ban cuts out is group 1; the value is grpIdx.
+	g := m.GroupByNumber(1)
+	if g == nil || len(g.Captures) == 0 {
+		return 0, 0, nil, false
+	}
+	offs := runeOffsets(line)
+	groups = map[string]string{}
+	for _, name := range t.re.GetGroupNames() {
+		if _, err := strconv.Atoi(name); err == nil {
+			continue
+		}
+		if gg := m.GroupByName(name); gg != nil && len(gg.Captures) > 0 {
+			groups[name] = gg.String()
+		}
+	}
+	if v := m.GroupByNumber(t.grpIdx); v != nil && len(v.Captures) > 0 {
+		groups["__value"] = v.String()
+	}
+	return offs(g.Index), offs(g.Index + g.Length), groups, true
+}
+
+// runeOffsets maps regexp2's rune indexes to byte offsets.
+func runeOffsets(s string) func(int) int {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return func(i int) int { return i }
+	}
+	var table []int
+	for i := range s {
+		table = append(table, i)
+	}
+	table = append(table, len(s))
+	return func(i int) int { return table[i] }
+}

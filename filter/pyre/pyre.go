@@ -1,0 +1,324 @@
+// Package pyre translates regular expressions written in Python's dialect
+// (fail2ban's filters) into Go's RE2 syntax, when RE2 can express them with
+// the same meaning, and otherwise into regexp2's (.NET) syntax.
+//
+// The RE2 form assumes the subject has no trailing newline: fail2ban
+// searches "line\n", and Python's "$" matches before that newline, so the
+// RE2 form is searched on "line" with "$" as the end of text. The regexp2
+// form is searched on the same "line\n" as Python.
+package pyre
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrNeedsBacktracking reports a construct RE2 lacks: lookaround,
+// backreferences, conditionals, atomic groups or verbose mode.
+var ErrNeedsBacktracking = errors.New("needs a backtracking engine")
+
+// Unicode forms of Python's str-pattern classes (Python's \d, \w and \s
+// are Unicode-aware; Go's are ASCII).
+const (
+	digitClass = `\p{Nd}`
+	wordInner  = `\p{L}\p{N}_`
+	spaceInner = `\t\n\v\f\r \x{1c}-\x{1f}\x{85}\p{Z}`
+)
+
+// Target is the dialect to translate to.
+type Target int
+
+// Targets.
+const (
+	RE2 Target = iota
+	Regexp2
+)
+
+// Translate converts p. With multiline (Python's re.MULTILINE), "$" and
+// "^" match at every line. For RE2 a construct it lacks gives an error
+// wrapping ErrNeedsBacktracking, naming the construct.
+func Translate(p string, t Target, multiline bool) (string, error) {
+	tr := &translator{src: p, t: t, multiline: multiline, unicode: true}
+	if err := tr.run(); err != nil {
+		return "", err
+	}
+	out := tr.out.String()
+	if multiline {
+		out = "(?m)" + out
+	}
+	return out, nil
+}
+
+type translator struct {
+	src       string
+	i         int
+	out       strings.Builder
+	t         Target
+	multiline bool
+	unicode   bool
+	inClass   bool
+}
+
+func (tr *translator) needs(what string) error {
+	return fmt.Errorf("%s at offset %d: %w", what, tr.i, ErrNeedsBacktracking)
+}
+
+func (tr *translator) run() error {
+	s := tr.src
+	for tr.i < len(s) {
+		c := s[tr.i]
+		switch {
+		case c == '\\':
+			if err := tr.escape(); err != nil {
+				return err
+			}
+		case tr.inClass:
+			if c == ']' {
+				tr.inClass = false
+			} else if c == '[' && tr.t == RE2 && strings.HasPrefix(s[tr.i:], "[:") {
+				// Python has no POSIX classes: "[:" is literal.
+				tr.out.WriteString(`\[`)
+				tr.i++
+				continue
+			}
+			tr.out.WriteByte(c)
+			tr.i++
+		case c == '[':
+			tr.inClass = true
+			tr.out.WriteByte('[')
+			tr.i++
+			if tr.i < len(s) && s[tr.i] == '^' {
+				tr.out.WriteByte('^')
+				tr.i++
+			}
+			if tr.i < len(s) && s[tr.i] == ']' {
+				tr.out.WriteString(`\]`)
+				tr.i++
+			}
+		case c == '(':
+			if err := tr.group(); err != nil {
+				return err
+			}
+		case c == '$':
+			if tr.t == RE2 && !tr.multiline {
+				tr.out.WriteString(`\z`)
+			} else {
+				tr.out.WriteByte('$')
+			}
+			tr.i++
+		case c == '{':
+			tr.brace()
+		case (c == '+' || c == '*' || c == '?' || c == '}') && tr.i+1 < len(s) && s[tr.i+1] == '+':
+			if tr.t == RE2 {
+				return tr.needs("possessive quantifier")
+			}
+			return fmt.Errorf("possessive quantifier at offset %d is not supported", tr.i)
+		default:
+			_, size := utf8.DecodeRuneInString(s[tr.i:])
+			tr.out.WriteString(s[tr.i : tr.i+size])
+			tr.i += size
+		}
+	}
+	if tr.inClass {
+		return fmt.Errorf("unterminated character set")
+	}
+	return nil
+}
+
+// brace turns Python's "{,n}" into "{0,n}"; other braces pass.
+func (tr *translator) brace() {
+	s := tr.src
+	if j := strings.IndexByte(s[tr.i:], '}'); j > 1 && s[tr.i+1] == ',' && isDigits(s[tr.i+2:tr.i+j]) {
+		tr.out.WriteString("{0" + s[tr.i+1:tr.i+j+1])
+		tr.i += j + 1
+		return
+	}
+	tr.out.WriteByte('{')
+	tr.i++
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (tr *translator) escape() error {
+	s := tr.src
+	if tr.i+1 >= len(s) {
+		return fmt.Errorf("bad escape (end of pattern)")
+	}
+	c := s[tr.i+1]
+	tr.i += 2
+	w := &tr.out
+	uni := tr.unicode && tr.t == RE2
+	switch {
+	case c == 'd' && uni:
+		w.WriteString(digitClass)
+	case c == 'D' && uni && !tr.inClass:
+		w.WriteString(`\P{Nd}`)
+	case c == 'w' && uni:
+		tr.classOf(wordInner, false)
+	case c == 'W' && uni && !tr.inClass:
+		tr.classOf(wordInner, true)
+	case c == 's' && uni:
+		tr.classOf(spaceInner, false)
+	case c == 'S' && uni && !tr.inClass:
+		tr.classOf(spaceInner, true)
+	case c == 'Z' && !tr.inClass:
+		w.WriteString(`\z`)
+	case c >= '1' && c <= '9' && !tr.inClass:
+		if tr.t == RE2 {
+			return tr.needs("backreference")
+		}
+		w.WriteByte('\\')
+		w.WriteByte(c)
+	case c == 'u' || c == 'U':
+		n := 4
+		if c == 'U' {
+			n = 8
+		}
+		if tr.i+n > len(s) {
+			return fmt.Errorf("bad escape \\%c", c)
+		}
+		fmt.Fprintf(w, `\x{%s}`, s[tr.i:tr.i+n])
+		tr.i += n
+	case c == 'x' && tr.t == Regexp2 && tr.i+2 <= len(s):
+		w.WriteString(`\x`)
+	default:
+		w.WriteByte('\\')
+		w.WriteByte(c)
+	}
+	return nil
+}
+
+// classOf writes a Unicode class (its inner ranges when inside a class).
+func (tr *translator) classOf(inner string, negated bool) {
+	switch {
+	case tr.inClass:
+		tr.out.WriteString(inner)
+	case negated:
+		tr.out.WriteString("[^" + inner + "]")
+	default:
+		tr.out.WriteString("[" + inner + "]")
+	}
+}
+
+func (tr *translator) group() error {
+	s := tr.src[tr.i:]
+	w := &tr.out
+	switch {
+	case strings.HasPrefix(s, "(?P<"):
+		end := strings.IndexByte(s, '>')
+		if end < 0 {
+			return fmt.Errorf("unterminated group name at offset %d", tr.i)
+		}
+		name := s[4:end]
+		if tr.t == RE2 {
+			w.WriteString("(?P<" + name + ">")
+		} else {
+			w.WriteString("(?<" + name + ">")
+		}
+		tr.i += end + 1
+	case strings.HasPrefix(s, "(?P="):
+		end := strings.IndexByte(s, ')')
+		if end < 0 {
+			return fmt.Errorf("unterminated backreference at offset %d", tr.i)
+		}
+		if tr.t == RE2 {
+			return tr.needs("backreference")
+		}
+		w.WriteString(`\k<` + s[4:end] + ">")
+		tr.i += end + 1
+	case strings.HasPrefix(s, "(?="), strings.HasPrefix(s, "(?!"):
+		if tr.t == RE2 {
+			return tr.needs("lookahead")
+		}
+		w.WriteString(s[:3])
+		tr.i += 3
+	case strings.HasPrefix(s, "(?<="), strings.HasPrefix(s, "(?<!"):
+		if tr.t == RE2 {
+			return tr.needs("lookbehind")
+		}
+		w.WriteString(s[:4])
+		tr.i += 4
+	case strings.HasPrefix(s, "(?("):
+		if tr.t == RE2 {
+			return tr.needs("conditional")
+		}
+		w.WriteString("(?(")
+		tr.i += 3
+	case strings.HasPrefix(s, "(?>"):
+		if tr.t == RE2 {
+			return tr.needs("atomic group")
+		}
+		w.WriteString("(?>")
+		tr.i += 3
+	case strings.HasPrefix(s, "(?#"):
+		end := strings.IndexByte(s, ')')
+		if end < 0 {
+			return fmt.Errorf("missing ), unterminated comment at offset %d", tr.i)
+		}
+		tr.i += end + 1
+	case strings.HasPrefix(s, "(?:"):
+		w.WriteString("(?:")
+		tr.i += 3
+	case strings.HasPrefix(s, "(?"):
+		return tr.flags()
+	default:
+		w.WriteByte('(')
+		tr.i++
+	}
+	return nil
+}
+
+// flags handles "(?aiLmsux)" and "(?aiLmsux-imsx:...)".
+func (tr *translator) flags() error {
+	s := tr.src[tr.i:]
+	j := 2
+	for j < len(s) && strings.IndexByte("aiLmsux-", s[j]) >= 0 {
+		j++
+	}
+	if j >= len(s) || (s[j] != ')' && s[j] != ':') {
+		return fmt.Errorf("unknown extension %q at offset %d", head(s, 4), tr.i)
+	}
+	var keep strings.Builder
+	for _, f := range s[2:j] {
+		switch f {
+		case 'x':
+			if tr.t == RE2 {
+				return tr.needs("verbose mode")
+			}
+			keep.WriteRune(f)
+		case 'a':
+			tr.unicode = false
+		case 'u', 'L':
+		default:
+			keep.WriteRune(f)
+		}
+	}
+	flags := strings.TrimSuffix(keep.String(), "-")
+	tr.i += j + 1
+	switch {
+	case s[j] == ':':
+		tr.out.WriteString("(?" + flags + ":")
+	case flags != "":
+		tr.out.WriteString("(?" + flags + ")")
+	}
+	return nil
+}
+
+func head(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,193 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+	"github.com/f2bx/f2bx/filter/pyre"
+)
+
+// Engines a regex can run on.
+const (
+	EngineRE2     = "re2"     // Go's regexp: linear time
+	EngineRegexp2 = "regexp2" // backtracking, with a match timeout
+)
+
+// MatchTimeout bounds one regexp2 search, so that a pathological line
+// cannot stall matching.
+const MatchTimeout = 100 * time.Millisecond
+
+// Regex is one compiled fail2ban regex (tags expanded).
+type Regex struct {
+	// Source is the regex as written; Expanded with tags replaced.
+	Source, Expanded string
+	// Engine is EngineRE2 or EngineRegexp2; Why says why regexp2 was needed.
+	Engine, Why string
+	re2         *regexp.Regexp
+	r2          *regexp2.Regexp
+	names       []string
+	nameIndex   map[string]int
+	r2Groups    []int // regexp2 group number per name index
+}
+
+// CompileRegex expands fail2ban's tags in src and compiles it, on RE2 when
+// the translation allows, else on regexp2.
+func CompileRegex(src, useDNS string, multiline bool) (*Regex, error) {
+	r := &Regex{Source: src, Expanded: ExpandTags(src, useDNS)}
+	if err := r.compile(multiline); err != nil {
+		return nil, fmt.Errorf("compile %q: %w", src, err)
+	}
+	return r, nil
+}
+
+func (r *Regex) compile(multiline bool) error {
+	t, err := pyre.Translate(r.Expanded, pyre.RE2, multiline)
+	if err == nil {
+		re, cerr := regexp.Compile(t)
+		if cerr == nil {
+			r.Engine, r.re2 = EngineRE2, re
+			r.setNames(re.SubexpNames())
+			return nil
+		}
+		r.Why = cerr.Error()
+	} else if errors.Is(err, pyre.ErrNeedsBacktracking) {
+		r.Why = err.Error()
+	} else {
+		return err
+	}
+	t, err = pyre.Translate(r.Expanded, pyre.Regexp2, multiline)
+	if err != nil {
+		return err
+	}
+	re, err := regexp2.Compile(t, regexp2.None)
+	if err != nil {
+		return err
+	}
+	re.MatchTimeout = MatchTimeout
+	r.Engine, r.r2 = EngineRegexp2, re
+	var names []string
+	for _, n := range re.GetGroupNames() {
+		if !isNumber(n) {
+			names = append(names, n)
+		}
+	}
+	r.setNames(append([]string{""}, names...))
+	r.r2Groups = make([]int, len(r.names))
+	for i, n := range r.names {
+		if n != "" {
+			r.r2Groups[i] = re.GroupNumberFromName(n)
+		}
+	}
+	return nil
+}
+
+func (r *Regex) setNames(names []string) {
+	r.names = names
+	r.nameIndex = map[string]int{}
+	for i, n := range names {
+		if n != "" {
+			r.nameIndex[n] = i
+		}
+	}
+}
+
+func isNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// HasGroup reports whether the regex has the named group.
+func (r *Regex) HasGroup(name string) bool {
+	_, ok := r.nameIndex[name]
+	return ok
+}
+
+// Names returns the named groups.
+func (r *Regex) Names() []string {
+	var out []string
+	for _, n := range r.names {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Match is a successful search: byte spans of the whole match and of each
+// group in the searched buffer (-1 when a group did not take part).
+type Match struct {
+	Buf   string
+	spans []int
+	re    *Regex
+}
+
+// Start and End are the byte offsets of the whole match.
+func (m *Match) Start() int { return m.spans[0] }
+
+// End is the byte offset after the match.
+func (m *Match) End() int { return m.spans[1] }
+
+// Group returns the named group's text; ok is false when it did not take
+// part (Python's None).
+func (m *Match) Group(name string) (string, bool) {
+	i, ok := m.re.nameIndex[name]
+	if !ok || m.spans[2*i] < 0 {
+		return "", false
+	}
+	return m.Buf[m.spans[2*i]:m.spans[2*i+1]], true
+}
+
+// Search finds the leftmost match in buf, which ends with "\n" as
+// fail2ban's buffers do. An error is a regexp2 timeout.
+func (r *Regex) Search(buf string) (*Match, error) {
+	if r.re2 != nil {
+		subject := buf
+		if len(subject) > 0 && subject[len(subject)-1] == '\n' {
+			subject = subject[:len(subject)-1]
+		}
+		loc := r.re2.FindStringSubmatchIndex(subject)
+		if loc == nil {
+			return nil, nil
+		}
+		return &Match{Buf: buf, spans: loc, re: r}, nil
+	}
+	m, err := r.r2.FindStringMatch(buf)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	offs := runeOffsets(buf)
+	spans := make([]int, 2*len(r.names))
+	for i := range r.names {
+		g := &m.Group
+		if i > 0 {
+			g = m.GroupByNumber(r.r2Groups[i])
+		}
+		if g == nil || len(g.Captures) == 0 {
+			spans[2*i], spans[2*i+1] = -1, -1
+			continue
+		}
+		spans[2*i], spans[2*i+1] = offs(g.Index), offs(g.Index+g.Length)
+	}
+	return &Match{Buf: buf, spans: spans, re: r}, nil
+}
+
+// runeOffsets maps rune indexes of s (regexp2's) to byte offsets.
+func runeOffsets(s string) func(int) int {
+	if utf8.RuneCountInString(s) == len(s) {
+		return func(i int) int { return i }
+	}
+	var table []int
+	for i := range s {
+		table = append(table, i)
+	}
+	table = append(table, len(s))
+	return func(i int) int { return table[i] }
+}
