@@ -46,7 +46,11 @@ type Detector struct {
 
 // Options configure a Detector.
 type Options struct {
-	Now      func() time.Time
+	Now func() time.Time
+	// Today is the real date, for the range of plausible years of %ExY
+	// (fail2ban takes it from the wall clock even when "now" is faked);
+	// time.Now when nil.
+	Today    func() time.Time
 	Loc      *time.Location
 	TimeZone string // logtimezone
 }
@@ -72,7 +76,13 @@ func New(datepattern string, o Options) (*Detector, error) {
 		}
 		d.DefaultTZ = &off
 	}
-	now := o.Now()
+	if o.Today == nil {
+		o.Today = time.Now
+	}
+	now := o.Today()
+	if n := o.Now(); n.After(now) {
+		now = n
+	}
 	var lines []string
 	for _, l := range strings.Split(datepattern, "\n") {
 		if l = strings.TrimSpace(l); l != "" {

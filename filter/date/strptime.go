@@ -168,7 +168,7 @@ func daysIn(year, month int) int {
 // (%U weeks start on Sunday, %W on Monday).
 func julianFromWeek(year, week, weekday, weekStart int) int {
 	firstWeekday := int(time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Weekday()+6) % 7 // Monday = 0
-	if weekStart == 0 {                                                               // %U
+	if weekStart == 0 {                                                              // %U
 		firstWeekday = (firstWeekday + 1) % 7
 		weekday = (weekday + 1) % 7
 	}

@@ -23,9 +23,9 @@ const (
 type templateKind int
 
 const (
-	kindPattern templateKind = iota // strptime fields
-	kindEpoch                       // seconds since the epoch
-	kindLongEpoch                   // also milli- and microseconds
+	kindPattern   templateKind = iota // strptime fields
+	kindEpoch                         // seconds since the epoch
+	kindLongEpoch                     // also milli- and microseconds
 	kindTAI64N
 )
 

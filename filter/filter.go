@@ -1,0 +1,527 @@
+// Package filter turns log lines into failures with fail2ban's semantics:
+// the date found and cut out of the line, prefregex (whose <F-CONTENT> is
+// what the failregexes see), failregexes (the first that matches wins),
+// ignoreregexes, a buffer of maxlines lines for multi-line regexes, and
+// multi-line failure ids (<F-MLFID>) with <F-NOFAIL>, <F-MLFFORGET> and
+// <F-MLFGAINED>.
+package filter
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/filter/date"
+)
+
+// Options configure a Filter.
+type Options struct {
+	// Now is the clock (for dates without year or day, and lines without
+	// date). time.Now when nil.
+	Now func() time.Time
+	// Loc is the local time zone of log times without a zone.
+	Loc *time.Location
+	// TimeZone is logtimezone ("UTC", "+0200", ...), overriding Loc.
+	TimeZone string
+	// CheckAll runs every failregex on a line instead of stopping at the
+	// first match (fail2ban's sample tests do this).
+	CheckAll bool
+	// RawHost keeps DNS names as failure ids instead of resolving them
+	// (fail2ban-regex --raw, and fail2ban's sample tests).
+	RawHost bool
+	// AcceptNoDate keeps failures of lines without a date (fail2ban's
+	// checkFindTime off, as in fail2ban-regex and its sample tests).
+	AcceptNoDate bool
+	// Resolve turns a DNS name into addresses (usedns yes/warn); nil
+	// resolves nothing.
+	Resolve func(host string) []string
+}
+
+// Filter is a compiled filter. It keeps state between lines (the line
+// buffer, the last date, multi-line sessions): one Filter per log stream.
+type Filter struct {
+	Pref        *Regex
+	Fail        []*Regex
+	Ignore      []*Regex
+	Dates       *date.Detector
+	maxLines    int
+	useDNS      string
+	o           Options
+	buf         []tupleLine
+	lastDate    time.Time
+	lastText    string
+	mlfid       *mlfidCache
+	ignorePend  bool
+	FailCounts  []int // matches per failregex
+	IgnoreCount []int // matches per ignoreregex
+}
+
+// tupleLine is a line split around its date: before, date, after.
+type tupleLine [3]string
+
+func (t tupleLine) text() string { return t[0] + t[2] }
+func (t tupleLine) full() string { return t[0] + t[1] + t[2] }
+
+// Failure is one failure found in a line.
+type Failure struct {
+	// Regex is the index of the failregex that matched.
+	Regex int
+	// ID is the failure id: the address (normalised), or the <F-ID> text.
+	// Empty for a multi-line session still waiting for its address.
+	ID string
+	// Time is the line's date.
+	Time time.Time
+	// Fields are the captured groups (user, and any <F-NAME>), plus
+	// "matches" (the matched lines), "users", "nofail", ...
+	Fields Fields
+}
+
+// NoFail reports a match that is not a failure (<F-NOFAIL>, a session
+// not failed yet).
+func (f *Failure) NoFail() bool { return truthy(f.Fields["nofail"]) }
+
+// Fields are a failure's data, as fail2ban's dict: strings, nil (a group
+// that did not take part), []string for matches and users.
+type Fields map[string]any
+
+// Str returns a field's text ("" for nil or missing).
+func (f Fields) Str(k string) string {
+	s, _ := f[k].(string)
+	return s
+}
+
+// Strings returns a list field.
+func (f Fields) Strings(k string) []string {
+	s, _ := f[k].([]string)
+	return s
+}
+
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case string:
+		return x != ""
+	case []string:
+		return len(x) > 0
+	case bool:
+		return x
+	case int:
+		return x != 0
+	}
+	return true
+}
+
+// failureIDGroups are the groups that can hold a failure id, by priority.
+var failureIDGroups = []string{"fid", "ip4", "ip6", "dns"}
+
+// New compiles a filter.
+func New(c config.Filter, o Options) (*Filter, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Loc == nil {
+		o.Loc = time.Local
+	}
+	f := &Filter{maxLines: c.MaxLines, useDNS: c.UseDNS, o: o, mlfid: newMLFIDCache(1000)}
+	if f.maxLines < 1 {
+		f.maxLines = 1
+	}
+	if f.useDNS == "" {
+		f.useDNS = config.DefaultUseDNS
+	}
+	var err error
+	if c.PrefRegex != "" {
+		if f.Pref, err = CompileRegex(c.PrefRegex, f.useDNS, false); err != nil {
+			return nil, fmt.Errorf("prefregex: %w", err)
+		}
+	}
+	for _, s := range c.FailRegex {
+		r, err := CompileRegex(s, f.useDNS, f.maxLines > 1)
+		if err != nil {
+			return nil, fmt.Errorf("failregex: %w", err)
+		}
+		if !hasFailureID(r) && (f.Pref == nil || !hasFailureID(f.Pref)) {
+			return nil, fmt.Errorf("failregex %q: no failure-id group (<HOST>, <ADDR>, <F-ID>, <F-MLFID>, ...)", s)
+		}
+		f.Fail = append(f.Fail, r)
+	}
+	if len(f.Fail) == 0 {
+		return nil, fmt.Errorf("no failregex")
+	}
+	for _, s := range c.IgnoreRegex {
+		r, err := CompileRegex(s, f.useDNS, f.maxLines > 1)
+		if err != nil {
+			return nil, fmt.Errorf("ignoreregex: %w", err)
+		}
+		f.Ignore = append(f.Ignore, r)
+	}
+	if f.Dates, err = date.New(c.DatePattern, date.Options{Now: o.Now, Loc: o.Loc, TimeZone: o.TimeZone}); err != nil {
+		return nil, fmt.Errorf("datepattern: %w", err)
+	}
+	f.FailCounts = make([]int, len(f.Fail))
+	f.IgnoreCount = make([]int, len(f.Ignore))
+	return f, nil
+}
+
+func hasFailureID(r *Regex) bool {
+	for _, g := range append(failureIDGroups, "mlfid") {
+		if r.HasGroup(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// ProcessLine finds the date of a log line and its failures.
+func (f *Filter) ProcessLine(line string) []Failure {
+	now := f.o.Now()
+	var (
+		tl      tupleLine
+		when    time.Time
+		hasDate bool
+	)
+	found, ok := f.Dates.Match(line)
+	switch {
+	case !ok:
+		tl = tupleLine{"", "", line}
+	case found.Start == found.End:
+		// An empty date (datepattern {NONE}): the last date when recent,
+		// else now.
+		tl = tupleLine{line[:found.Start], "", line[found.End:]}
+		if !f.lastDate.IsZero() && f.lastDate.After(now.Add(-time.Minute)) {
+			tl = tupleLine{"", f.lastText, line}
+			when = f.lastDate
+		} else {
+			when = now
+		}
+		hasDate = true
+	default:
+		tl = tupleLine{line[:found.Start], line[found.Start:found.End], line[found.End:]}
+		if !found.Time.IsZero() {
+			when, hasDate = found.Time, true
+			f.lastText, f.lastDate = tl[1], when
+		}
+	}
+	noDate := false
+	if !hasDate {
+		noDate = true
+		if !f.lastDate.IsZero() && f.lastDate.After(now.Add(-time.Minute)) {
+			tl = tupleLine{"", f.lastText, line}
+			when, hasDate = f.lastDate, true
+		}
+	}
+	return f.findFailure(tl, when, noDate)
+}
+
+// ProcessLineAt processes a line whose time is known (a journal entry):
+// no date is looked for.
+func (f *Filter) ProcessLineAt(line string, when time.Time) []Failure {
+	f.lastDate = when
+	return f.findFailure(tupleLine{"", "", line}, when, false)
+}
+
+func joinBuf(lines []tupleLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.text())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// search runs a regex on buf and works out which of orgLines it matched.
+type searchResult struct {
+	m         *Match
+	matched   []tupleLine
+	unmatched []tupleLine
+}
+
+func (f *Filter) search(r *Regex, buf string, orgLines []tupleLine) *searchResult {
+	m, err := r.Search(buf)
+	if err != nil || m == nil {
+		return nil
+	}
+	res := &searchResult{m: m}
+	if len(orgLines) <= 1 {
+		res.matched = orgLines
+		return res
+	}
+	start := strings.LastIndexByte(buf[:min(m.Start()+1, len(buf))], '\n') + 1
+	if m.Start() == 0 {
+		start = 0
+	}
+	end := len(buf)
+	if e := m.End() - 1; e >= 0 {
+		if i := strings.IndexByte(buf[e:], '\n'); i >= 0 {
+			end = e + i + 1
+		}
+	}
+	c1 := strings.Count(buf[:start], "\n")
+	c2 := strings.Count(buf[:end], "\n")
+	c1, c2 = min(c1, len(orgLines)), min(c2, len(orgLines))
+	res.matched = append([]tupleLine(nil), orgLines[c1:c2]...)
+	res.unmatched = append([]tupleLine(nil), orgLines[:c1]...)
+	n := 0
+	for _, skipped := range skippedLines(m) {
+		for i := n; i < len(res.matched); i++ {
+			if res.matched[i].text() == skipped {
+				res.unmatched = append(res.unmatched, res.matched[i])
+				res.matched = append(res.matched[:i], res.matched[i+1:]...)
+				n = i
+				break
+			}
+		}
+	}
+	res.unmatched = append(res.unmatched, orgLines[c2:]...)
+	return res
+}
+
+// skippedLines are the lines <SKIPLINES> swallowed.
+func skippedLines(m *Match) []string {
+	var all strings.Builder
+	for i := 0; ; i++ {
+		name := "skiplines" + strconv.Itoa(i)
+		if !m.re.HasGroup(name) {
+			break
+		}
+		if s, ok := m.Group(name); ok {
+			all.WriteString(s)
+		}
+	}
+	if all.Len() == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(all.String(), "\n"), "\n")
+}
+
+// groups returns a match's named groups as fail2ban's groupdict, with
+// alt_ groups filling their main group and tuple_ groups combined.
+func groups(r *Regex, m *Match) Fields {
+	g := Fields{}
+	for _, n := range r.Names() {
+		if s, ok := m.Group(n); ok {
+			g[n] = s
+		} else {
+			g[n] = nil
+		}
+	}
+	for _, n := range r.Names() {
+		if main, ok := strings.CutPrefix(n, "alt_"); ok {
+			main = trimIndex(main)
+			if v := g[n]; truthy(v) && !truthy(g[main]) {
+				g[main] = v
+			}
+		}
+	}
+	return g
+}
+
+// trimIndex drops a trailing "_N" (alt_user_1 is an alternative for user).
+func trimIndex(s string) string {
+	if i := strings.LastIndexByte(s, '_'); i > 0 {
+		if _, err := strconv.Atoi(s[i+1:]); err == nil {
+			s = s[:i]
+		}
+	}
+	switch s {
+	case "id":
+		return "fid"
+	case "port":
+		return "fport"
+	}
+	return s
+}
+
+func linesOf(t []tupleLine) []string {
+	out := make([]string, len(t))
+	for i, l := range t {
+		out[i] = l.full()
+	}
+	return out
+}
+
+// ignoreLine runs the ignoreregexes; it returns the index of the one that
+// matched, or -1.
+func (f *Filter) ignoreLine(buf string, org []tupleLine, fr *searchResult) int {
+	if fr != nil && f.maxLines > 1 {
+		org = fr.matched
+		buf = joinBuf(org)
+	}
+	found := -1
+	for i, r := range f.Ignore {
+		if f.search(r, buf, org) == nil {
+			continue
+		}
+		found = i
+		f.IgnoreCount[i]++
+		if !f.o.CheckAll || f.maxLines > 1 {
+			if fr != nil {
+				f.buf = fr.unmatched
+			}
+		}
+		if !f.o.CheckAll {
+			break
+		}
+	}
+	return found
+}
+
+func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool) []Failure {
+	var out []Failure
+	if f.maxLines > 1 {
+		f.buf = append(f.buf, tl)
+		if len(f.buf) > f.maxLines {
+			f.buf = f.buf[len(f.buf)-f.maxLines:]
+		}
+	} else {
+		f.buf = []tupleLine{tl}
+	}
+	org := f.buf
+	buf := joinBuf(org)
+	valid := true
+
+	if len(f.Ignore) > 0 && len(f.Ignore) < len(f.Fail)-2 {
+		if f.ignoreLine(buf, org, nil) >= 0 {
+			return nil
+		}
+	}
+	var pre Fields
+	if f.Pref != nil {
+		pr := f.search(f.Pref, buf, org)
+		if pr == nil {
+			return nil
+		}
+		pre = groups(f.Pref, pr.m)
+		content := pre["content"]
+		delete(pre, "content")
+		if s, ok := content.(string); ok && s != "" {
+			f.buf, valid = []tupleLine{{"", "", s}}, false
+		}
+	}
+	for i, r := range f.Fail {
+		if !valid {
+			buf, valid = joinBuf(f.buf), true
+		}
+		fr := f.search(r, buf, org)
+		if fr == nil {
+			continue
+		}
+		fail := groups(r, fr.m)
+		if len(f.Ignore) > 0 && f.ignoreLine(buf, org, fr) >= 0 {
+			valid = false
+			if !f.o.CheckAll {
+				break
+			}
+			continue
+		}
+		if noDate && when.IsZero() && !f.o.AcceptNoDate {
+			continue
+		}
+		f.FailCounts[i]++
+		if !f.o.CheckAll || f.maxLines > 1 {
+			f.buf, valid = fr.unmatched, false
+		}
+		if pre != nil {
+			merged := Fields{}
+			for k, v := range pre {
+				merged[k] = v
+			}
+			for k, v := range fail {
+				merged[k] = v
+			}
+			fail = merged
+		}
+		mlfid := fail["mlfid"]
+		if mlfid != nil {
+			fail = f.mergeFailure(fmt.Sprint(mlfid), fail, fr)
+			if truthy(fail["nofail"]) && !f.o.CheckAll {
+				return out
+			}
+		} else {
+			fail["matches"] = append(append([]string(nil), fail.Strings("matches")...), linesOf(fr.matched)...)
+		}
+		ids, pending := f.failureIDs(fail, r, mlfid != nil)
+		if pending {
+			fail["mlfpending"] = 1
+			if !f.o.CheckAll && f.ignorePend {
+				return out
+			}
+		}
+		if f.o.CheckAll && mlfid != nil {
+			fail = copyFields(fail)
+		}
+		for _, id := range ids {
+			out = append(out, Failure{Regex: i, ID: id, Time: when, Fields: fail})
+		}
+		if !f.o.CheckAll {
+			break
+		}
+	}
+	return out
+}
+
+// failureIDs picks the failure id: <F-ID>, else the IPv4, IPv6 or DNS
+// address. pending is true for a multi-line session without one yet.
+func (f *Filter) failureIDs(fail Fields, r *Regex, hasMLFID bool) (ids []string, pending bool) {
+	raw := f.useDNS == "raw" || f.o.RawHost
+	fid, hasFID := fail["fid"].(string)
+	var ip string
+	cidr, family := -1, 0
+	if v, ok := fail["ip4"].(string); ok {
+		ip, family, raw = v, 4, true
+	} else if v, ok := fail["ip6"].(string); ok {
+		ip, family, raw = v, 6, true
+	} else if v, ok := fail["dns"].(string); ok {
+		ip = v
+	} else if hasFID {
+		ip, raw = fid, true
+	} else {
+		return []string{""}, true
+	}
+	if c, ok := fail["cidr"].(string); ok && c != "" {
+		cidr, _ = strconv.Atoi(c)
+	}
+	if raw {
+		if !hasFID || fid == ip {
+			return []string{normalizeAddr(ip, family, cidr)}, false
+		}
+		fail["ip"] = normalizeAddr(ip, family, cidr)
+		return []string{fid}, false
+	}
+	if f.useDNS == "no" || f.o.Resolve == nil {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			return []string{a.String()}, false
+		}
+		return nil, false
+	}
+	return f.o.Resolve(ip), false
+}
+
+// normalizeAddr renders an address as fail2ban does: canonical when it
+// parses, with /cidr when that is narrower than the address, else as it
+// was written.
+func normalizeAddr(s string, family, cidr int) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil || (family == 4 && !a.Is4()) {
+		return s
+	}
+	a = a.Unmap()
+	if cidr >= 0 && cidr < a.BitLen() {
+		if p, err := a.Prefix(cidr); err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
+}
+
+func copyFields(f Fields) Fields {
+	c := make(Fields, len(f))
+	for k, v := range f {
+		c[k] = v
+	}
+	return c
+}
