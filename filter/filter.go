@@ -35,6 +35,11 @@ type Options struct {
 	// AcceptNoDate keeps failures of lines without a date (fail2ban's
 	// checkFindTime off, as in fail2ban-regex and its sample tests).
 	AcceptNoDate bool
+	// IgnorePending drops matches of multi-line sessions that have no
+	// address yet (fail2ban-regex -o).
+	IgnorePending bool
+	// AnyYear accepts years from 1969 in %ExY dates (fail2ban-regex).
+	AnyYear bool
 	// Resolve turns a DNS name into addresses (usedns yes/warn); nil
 	// resolves nothing.
 	Resolve func(host string) []string
@@ -55,6 +60,7 @@ type Filter struct {
 	lastText    string
 	mlfid       *mlfidCache
 	ignorePend  bool
+	PrefMatches int   // lines the prefregex matched
 	FailCounts  []int // matches per failregex
 	IgnoreCount []int // matches per ignoreregex
 }
@@ -126,7 +132,7 @@ func New(c config.Filter, o Options) (*Filter, error) {
 	if o.Loc == nil {
 		o.Loc = time.Local
 	}
-	f := &Filter{maxLines: c.MaxLines, useDNS: c.UseDNS, o: o, mlfid: newMLFIDCache(1000)}
+	f := &Filter{maxLines: c.MaxLines, useDNS: c.UseDNS, o: o, mlfid: newMLFIDCache(1000), ignorePend: o.IgnorePending}
 	if f.maxLines < 1 {
 		f.maxLines = 1
 	}
@@ -159,7 +165,7 @@ func New(c config.Filter, o Options) (*Filter, error) {
 		}
 		f.Ignore = append(f.Ignore, r)
 	}
-	if f.Dates, err = date.New(c.DatePattern, date.Options{Now: o.Now, Loc: o.Loc, TimeZone: o.TimeZone}); err != nil {
+	if f.Dates, err = date.New(c.DatePattern, date.Options{Now: o.Now, Loc: o.Loc, TimeZone: o.TimeZone, AnyYear: o.AnyYear}); err != nil {
 		return nil, fmt.Errorf("datepattern: %w", err)
 	}
 	f.FailCounts = make([]int, len(f.Fail))
@@ -395,6 +401,7 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool) []Failur
 		if pr == nil {
 			return nil
 		}
+		f.PrefMatches++
 		pre = groups(f.Pref, pr.m)
 		content := pre["content"]
 		delete(pre, "content")

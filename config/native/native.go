@@ -217,33 +217,11 @@ func resolveJail(name string, t *JailTable, filters map[string]*FilterFile, o Op
 	if t.Filter == nil || *t.Filter == "" {
 		return nil, nil, fmt.Errorf("no filter set")
 	}
-	fname, params, err := fail2ban.ExtractOptions(*t.Filter)
+	filt, journal, err := resolveFilter(*t.Filter, filters)
 	if err != nil {
-		return nil, nil, fmt.Errorf("filter %q: %v", *t.Filter, err)
+		return nil, nil, err
 	}
-	f := filters[fname]
-	if f == nil {
-		return nil, nil, fmt.Errorf("filter %q not found in filters.d", fname)
-	}
-	mode := f.DefaultMode
-	for _, k := range params.Keys() {
-		if k != "mode" {
-			return nil, nil, fmt.Errorf("filter %q: unknown parameter %q (native filters take mode=)", *t.Filter, k)
-		}
-		mode = params.Str(k)
-	}
-	extra, err := f.modeRegexes(mode, map[string]bool{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("filter %q: %v", fname, err)
-	}
-	j.Filter.PrefRegex = f.PrefRegex
-	j.Filter.FailRegex = append(append([]string(nil), f.FailRegex...), extra...)
-	j.Filter.IgnoreRegex = f.IgnoreRegex
-	j.Filter.DatePattern = f.DatePattern
-	if f.MaxLines > 0 {
-		j.Filter.MaxLines = f.MaxLines
-	}
-	journal := f.JournalMatch
+	j.Filter = filt
 	setv(&j.Filter.PrefRegex, t.PrefRegex)
 	if t.FailRegex != nil {
 		j.Filter.FailRegex = t.FailRegex
@@ -255,7 +233,7 @@ func resolveJail(name string, t *JailTable, filters map[string]*FilterFile, o Op
 	setv(&j.Filter.DatePattern, t.DatePattern)
 	setv(&j.Filter.UseDNS, t.UseDNS)
 	if len(j.Filter.FailRegex) == 0 {
-		return nil, nil, fmt.Errorf("filter %q has no failregex", fname)
+		return nil, nil, fmt.Errorf("filter %q has no failregex", *t.Filter)
 	}
 	if t.JournalMatch != nil {
 		journal = t.JournalMatch
@@ -338,4 +316,63 @@ func setv[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
 	}
+}
+
+// resolveFilter resolves "name[mode=m]" against the filter files: the
+// failregexes of every mode and of the chosen one, and the filter's
+// journal matches.
+func resolveFilter(spec string, filters map[string]*FilterFile) (config.Filter, []string, error) {
+	var c config.Filter
+	fname, params, err := fail2ban.ExtractOptions(spec)
+	if err != nil {
+		return c, nil, fmt.Errorf("filter %q: %v", spec, err)
+	}
+	f := filters[fname]
+	if f == nil {
+		return c, nil, fmt.Errorf("filter %q not found in filters.d", fname)
+	}
+	mode := f.DefaultMode
+	for _, k := range params.Keys() {
+		if k != "mode" {
+			return c, nil, fmt.Errorf("filter %q: unknown parameter %q (native filters take mode=)", spec, k)
+		}
+		mode = params.Str(k)
+	}
+	extra, err := f.modeRegexes(mode, map[string]bool{})
+	if err != nil {
+		return c, nil, fmt.Errorf("filter %q: %v", fname, err)
+	}
+	c = config.Filter{
+		UseDNS:      config.DefaultUseDNS,
+		PrefRegex:   f.PrefRegex,
+		FailRegex:   append(append([]string(nil), f.FailRegex...), extra...),
+		IgnoreRegex: f.IgnoreRegex,
+		DatePattern: f.DatePattern,
+		MaxLines:    config.DefaultMaxLines,
+	}
+	if f.MaxLines > 0 {
+		c.MaxLines = f.MaxLines
+	}
+	return c, f.JournalMatch, nil
+}
+
+// LoadFilter reads the filters of the layers and resolves one filter
+// ("sshd[mode=aggressive]"), for f2bx regex.
+func LoadFilter(layers []Layer, spec string) (config.Filter, error) {
+	filters := map[string]*FilterFile{}
+	for _, l := range layers {
+		names, err := tomlFiles(l, "filters.d")
+		if err != nil {
+			return config.Filter{}, err
+		}
+		for _, n := range names {
+			var ff FilterFile
+			if _, err := decodeFile(l, n, &ff); err != nil {
+				return config.Filter{}, err
+			}
+			filters[strings.TrimSuffix(path.Base(n), ".toml")] = &ff
+		}
+	}
+	c, _, err := resolveFilter(spec, filters)
+	return c, err
 }

@@ -50,7 +50,10 @@ type Options struct {
 	// Today is the real date, for the range of plausible years of %ExY
 	// (fail2ban takes it from the wall clock even when "now" is faked);
 	// time.Now when nil.
-	Today    func() time.Time
+	Today func() time.Time
+	// AnyYear makes %ExY accept years from 1969 on, as fail2ban-regex
+	// does; otherwise from 2000.
+	AnyYear  bool
 	Loc      *time.Location
 	TimeZone string // logtimezone
 }
@@ -83,6 +86,10 @@ func New(datepattern string, o Options) (*Detector, error) {
 	if n := o.Now(); n.After(now) {
 		now = n
 	}
+	first := 2000
+	if o.AnyYear {
+		first = 1969
+	}
 	var lines []string
 	for _, l := range strings.Split(datepattern, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -111,7 +118,7 @@ func New(datepattern string, o Options) (*Detector, error) {
 		}
 		switch {
 		case key == "{DEFAULT}" || key == "{^LN-BEG}":
-			ts, err := defaultTemplates(now)
+			ts, err := defaultTemplates(now, first)
 			if err != nil {
 				return nil, err
 			}
@@ -127,12 +134,12 @@ func New(datepattern string, o Options) (*Detector, error) {
 		case strings.Contains(key, "{DATE}"):
 			dup := len(d.Templates) > 0
 			for _, p := range defaultPatterns {
-				t, err := templateFor(p, now)
+				t, err := templateFor(p, now, first)
 				if err != nil {
 					return nil, err
 				}
 				wrapped := datePrematch.ReplaceAllLiteralString(l, unboundPattern(patternOf(t)))
-				w, err := templateFor(wrapped, now)
+				w, err := templateFor(wrapped, now, first)
 				if err != nil {
 					return nil, err
 				}
@@ -141,7 +148,7 @@ func New(datepattern string, o Options) (*Detector, error) {
 				}
 			}
 		default:
-			t, err := templateFor(l, now)
+			t, err := templateFor(l, now, first)
 			if err != nil {
 				return nil, err
 			}
@@ -181,15 +188,15 @@ func unboundPattern(p string) string {
 // defaultTemplates returns fail2ban's default list: a start-of-line
 // variant of every template that is not anchored already, then all the
 // templates.
-func defaultTemplates(now time.Time) ([]*Template, error) {
+func defaultTemplates(now time.Time, first int) ([]*Template, error) {
 	var anchored, plain []*Template
 	for _, p := range defaultPatterns {
-		t, err := templateFor(p, now)
+		t, err := templateFor(p, now, first)
 		if err != nil {
 			return nil, fmt.Errorf("default template %q: %w", p, err)
 		}
 		if !strings.HasPrefix(t.Name, "{^LN-BEG}") && !strings.HasPrefix(t.Name, "^") {
-			a, err := templateFor("{^LN-BEG}"+patternOf(t), now)
+			a, err := templateFor("{^LN-BEG}"+patternOf(t), now, first)
 			if err != nil {
 				return nil, fmt.Errorf("default template {^LN-BEG}%q: %w", p, err)
 			}

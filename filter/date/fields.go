@@ -14,8 +14,8 @@ import (
 )
 
 // fieldRE returns the expression for each strptime code, given the current
-// year (for %ExY, which accepts only plausible years).
-func fieldRE(now time.Time) map[string]string {
+// year and the first plausible one (for %ExY).
+func fieldRE(now time.Time, first int) map[string]string {
 	f := map[string]string{
 		"a": `(?P<a>mon|tue|wed|thu|fri|sat|sun)`,
 		"A": `(?P<A>wednesday|thursday|saturday|tuesday|monday|friday|sunday)`,
@@ -46,7 +46,7 @@ func fieldRE(now time.Time) map[string]string {
 		"Z": `(?P<Z>Z|[A-Z]{3,5})`,
 		"%": `%`,
 
-		"ExY": `(?P<Y>` + centuries(now) + `\d)`,
+		"ExY": `(?P<Y>` + centuries(now, first) + `\d)`,
 		"Exy": `(?P<y>\d{2})`,
 		"Exd": `(?P<d>[1-2]\d|0[1-9]|3[0-1])`,
 		"Exm": `(?P<m>0[1-9]|1[0-2])`,
@@ -87,14 +87,14 @@ func fieldName(code string) string {
 var codeRE = regexp.MustCompile(`%(%|Ex[YyZzdmHkMSl]|[aAbBdfGHIjklmMpSuUVwWxXyYzZ])`)
 
 // centuries is an alternation of the first three digits of the years from
-// 2000 (fail2ban's fixed "alternate now", 2001, less one) to three years
-// after now, so that %ExY accepts no implausible year.
-func centuries(now time.Time) string {
+// first (fail2ban: 2000, fail2ban-regex: 1969) to three years after now, so
+// that %ExY accepts no implausible year.
+func centuries(now time.Time, first int) string {
 	set := map[string]bool{}
 	add := func(y int) { set[fmt.Sprintf("%04d", y)[:3]] = true }
 	add(now.Year() - 1)
 	add(now.Year() + 3)
-	for y := 2000; y <= now.Year()+1; y += 3 {
+	for y := first; y <= now.Year()+1; y += 3 {
 		add(y)
 	}
 	var list []string

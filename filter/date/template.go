@@ -124,7 +124,7 @@ func (t *Template) setRegex(regex string, begin string, end bool) error {
 
 // newPatternTemplate builds a template from a datepattern with strptime
 // codes ("%Y-%m-%d %H:%M:%S", "{^LN-BEG}%b %d", "{UNB}...").
-func newPatternTemplate(pattern string, now time.Time) (*Template, error) {
+func newPatternTemplate(pattern string, now time.Time, first int) (*Template, error) {
 	t := &Template{Pattern: pattern, kind: kindPattern, grpIdx: 1}
 	begin, end := "word", true
 	p := pattern
@@ -134,7 +134,7 @@ func newPatternTemplate(pattern string, now time.Time) (*Template, error) {
 	if begin != "" && strings.HasPrefix(p, "{^LN-BEG}") {
 		p, begin = p[len("{^LN-BEG}"):], "start"
 	}
-	fields := fieldRE(now)
+	fields := fieldRE(now, first)
 	var name, regex strings.Builder
 	last := 0
 	for _, loc := range codeRE.FindAllStringSubmatchIndex(p, -1) {
@@ -205,7 +205,7 @@ func newTAI64NTemplate(lineBeginOnly bool) (*Template, error) {
 
 // templateFor builds the template for one datepattern line (not the
 // {DEFAULT}, {^LN-BEG} and {DATE} forms, which the detector expands).
-func templateFor(pattern string, now time.Time) (*Template, error) {
+func templateFor(pattern string, now time.Time, first int) (*Template, error) {
 	key := pattern
 	if !strings.Contains(pattern, "%") {
 		key = strings.ToUpper(pattern)
@@ -227,9 +227,9 @@ func templateFor(pattern string, now time.Time) (*Template, error) {
 	case "{^LN-BEG}TAI64N", "^TAI64N":
 		return newTAI64NTemplate(true)
 	case "{NONE}":
-		return newPatternTemplate("{UNB}^", now)
+		return newPatternTemplate("{UNB}^", now, first)
 	}
-	return newPatternTemplate(pattern, now)
+	return newPatternTemplate(pattern, now, first)
 }
 
 // match searches the template in line; it returns the span of the date

@@ -1,0 +1,550 @@
+// Package regextest is fail2ban-regex: it runs a filter (a fail2ban
+// filter, one of f2bx's own, or a regex given on the command line) over a
+// log file or a line and reports what matched, in fail2ban-regex's format
+// or as selected fields (-o).
+package regextest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/config/fail2ban"
+	"github.com/f2bx/f2bx/config/native"
+	"github.com/f2bx/f2bx/filter"
+)
+
+// Options are fail2ban-regex's options.
+type Options struct {
+	ConfDir                                                                         string // -c: fail2ban's configuration directory
+	DatePattern                                                                     string // -d
+	TimeZone                                                                        string // --timezone
+	Raw                                                                             bool   // -r: DNS names are not resolved
+	UseDNS                                                                          string // --usedns
+	MaxLines                                                                        int    // -L
+	JournalMatch                                                                    string // -m
+	Out                                                                             string // -o: id, fid, ip, msg, row, or a field name
+	NoCheckAll                                                                      bool   // --no-check-all
+	PrintNoMissed, PrintAllMatched, PrintAllMissed, PrintNoIgnored, PrintAllIgnored bool
+	Verbose                                                                         int
+	JSON                                                                            bool
+	// Native are f2bx's filter layers, searched when fail2ban's directory
+	// has no filter of the name.
+	Native []native.Layer
+	Now    func() time.Time
+	Loc    *time.Location
+	// Progress, when set, receives a progress line for large files.
+	Progress io.Writer
+}
+
+// maxPrinted is how many missed or ignored lines the report lists
+// without --print-all-*.
+const maxPrinted = 20
+
+var filterNameRE = regexp.MustCompile(`(?s)^/{0,3}[\w/_\-.]+(?:\[.*\])?$`)
+
+// source is where the regexes came from, for the report header.
+type source struct {
+	header       string
+	filter       config.Filter
+	setsMaxLines bool
+}
+
+// resolve turns the REGEX argument into a filter: a fail2ban filter name
+// or file, an f2bx filter, or a raw regex.
+func resolve(arg string, o Options) (*source, error) {
+	if filterNameRE.MatchString(arg) {
+		name, params, err := fail2ban.ExtractOptions(arg)
+		if err != nil {
+			return nil, fmt.Errorf("wrong filter name or options: %v (while parsing %s)", err, arg)
+		}
+		var kv [][2]string
+		for _, k := range params.Keys() {
+			kv = append(kv, [2]string{k, params.Str(k)})
+		}
+		tries := []string{name, name + ".conf", name + ".local"}
+		if strings.Contains(name[max(0, len(name)-6):], ".") {
+			tries = tries[:1]
+		}
+		for _, t := range tries {
+			p := t
+			if !strings.Contains(t, "/") {
+				if filepath.Base(o.ConfDir) == "filter.d" {
+					p = filepath.Join(o.ConfDir, t)
+				} else {
+					p = filepath.Join(o.ConfDir, "filter.d", t)
+				}
+			}
+			if st, err := os.Stat(p); err != nil || st.IsDir() {
+				continue
+			}
+			base, fname := o.ConfDir, strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+			if filepath.Base(base) == "filter.d" {
+				base = filepath.Dir(base)
+			}
+			header := fmt.Sprintf("Use   failregex filter file : %s, basedir: %s", fname, base)
+			if strings.Contains(t, "/") {
+				abs, _ := filepath.Abs(strings.TrimSuffix(p, filepath.Ext(p)))
+				if filepath.Base(filepath.Dir(abs)) == "filter.d" {
+					base = filepath.Dir(filepath.Dir(abs))
+				} else {
+					fname, base = abs, filepath.Dir(abs)
+					header = fmt.Sprintf("Use   failregex file : %s", name)
+				}
+			}
+			cmds, err := fail2ban.ReadFilter(base, fname, kv)
+			if err != nil {
+				return nil, fmt.Errorf("failed to load filter %s: %v", arg, err)
+			}
+			st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
+			cfg, err := config.FromStream(append(st, fail2ban.Command{"start", "jail"}))
+			if err != nil {
+				return nil, fmt.Errorf("failed to load filter %s: %v", arg, err)
+			}
+			if len(cfg.Jails) != 1 {
+				return nil, fmt.Errorf("failed to load filter %s: %v", arg, cfg.Errors)
+			}
+			sets := false
+			for _, c := range cmds {
+				sets = sets || (len(c) > 2 && c[2] == "maxlines")
+			}
+			return &source{header: header, filter: cfg.Jails[0].Filter, setsMaxLines: sets}, nil
+		}
+		if !strings.Contains(name, "/") && len(o.Native) > 0 {
+			if c, err := native.LoadFilter(o.Native, arg); err == nil {
+				return &source{header: fmt.Sprintf("Use   failregex filter file : %s, f2bx filters.d", name), filter: c}, nil
+			} else if !strings.Contains(err.Error(), "not found") {
+				return nil, err
+			}
+		}
+	}
+	return &source{header: "Use   failregex line : " + shortstr(arg), filter: config.Filter{UseDNS: config.DefaultUseDNS, FailRegex: []string{arg}, MaxLines: 1}}, nil
+}
+
+func shortstr(s string) string {
+	if r := []rune(s); len(r) > 53 {
+		return string(r[:50]) + "..."
+	}
+	return s
+}
+
+// Report is the outcome of a run, for --json.
+type Report struct {
+	Lines        int           `json:"lines"`
+	Matched      int           `json:"matched"`
+	Missed       int           `json:"missed"`
+	Ignored      int           `json:"ignored"`
+	Seconds      float64       `json:"seconds"`
+	LinesPerSec  float64       `json:"lines_per_second"`
+	PrefRegex    *RegexReport  `json:"prefregex,omitempty"`
+	FailRegex    []RegexReport `json:"failregex"`
+	IgnoreRegex  []RegexReport `json:"ignoreregex,omitempty"`
+	DateTemplate []DateHits    `json:"date_templates"`
+	MissedLines  []string      `json:"missed_lines,omitempty"`
+}
+
+// RegexReport is one regex with its hits and the engine it ran on.
+type RegexReport struct {
+	Regex  string `json:"regex"`
+	Hits   int    `json:"hits"`
+	Engine string `json:"engine"`
+	Why    string `json:"why_backtracking,omitempty"`
+}
+
+// DateHits is one date template and how often it matched.
+type DateHits struct {
+	Template string `json:"template"`
+	Hits     int    `json:"hits"`
+}
+
+// Run runs the test and writes the report (or the -o fields) to w.
+func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
+	if o.ConfDir == "" {
+		o.ConfDir = "/etc/fail2ban"
+	}
+	out := func(format string, a ...any) {
+		if o.Out == "" && !o.JSON {
+			fmt.Fprintf(w, format+"\n", a...)
+		}
+	}
+	out("")
+	out("Running tests")
+	out("=============")
+	out("")
+	src, err := resolve(regexArg, o)
+	if err != nil {
+		return err
+	}
+	c := src.filter
+	out("%s", src.header)
+	if ignoreArg != "" {
+		c.IgnoreRegex = []string{ignoreArg}
+		out("Use ignoreregex line : %s", shortstr(ignoreArg))
+	}
+	if o.MaxLines > 0 {
+		c.MaxLines = o.MaxLines
+	}
+	if o.MaxLines > 0 || src.setsMaxLines {
+		out("Use         maxlines : %d", max(c.MaxLines, 1))
+	}
+	if o.DatePattern != "" {
+		c.DatePattern = o.DatePattern
+	}
+	if o.UseDNS != "" {
+		c.UseDNS = o.UseDNS
+	}
+	f, err := filter.New(c, filter.Options{
+		Now: o.Now, Loc: o.Loc, TimeZone: o.TimeZone,
+		CheckAll: !o.NoCheckAll && o.Out == "", RawHost: o.Raw, AcceptNoDate: true,
+		IgnorePending: o.Out != "", AnyYear: true,
+	})
+	if err != nil {
+		return err
+	}
+	if c.DatePattern != "" {
+		out("Use      datepattern : %s : %s", c.DatePattern, datePatternName(c.DatePattern, f))
+	}
+	lines, closeFn, err := openLines(logArg, c.MaxLines, out)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	out("")
+
+	emit, err := outputter(o.Out, w)
+	if err != nil {
+		return err
+	}
+	rep := &Report{}
+	hits := make([]int, len(f.Fail))
+	var missed, ignored, matched []string
+	start := time.Now()
+	prefMatched := 0
+	for lines.next() {
+		line := lines.text
+		ignBefore := sum(f.IgnoreCount)
+		prefBefore := f.PrefMatches
+		found := f.ProcessLine(line)
+		if f.PrefMatches > prefBefore {
+			prefMatched++
+		}
+		var ret []filter.Failure
+		isIgnored := sum(f.IgnoreCount) > ignBefore
+		for _, r := range found {
+			if o.Out == "" {
+				hits[r.Regex]++
+			}
+			if r.NoFail() {
+				isIgnored = true
+			} else {
+				ret = append(ret, r)
+			}
+		}
+		if o.Out != "" {
+			if len(ret) > 0 && !isIgnored {
+				emit(ret)
+			}
+			continue
+		}
+		rep.Lines++
+		switch {
+		case isIgnored:
+			rep.Ignored++
+			if !o.PrintNoIgnored && (o.PrintAllIgnored || rep.Ignored <= maxPrinted+1) {
+				ignored = append(ignored, line)
+			}
+		case len(ret) > 0:
+			rep.Matched++
+			if o.PrintAllMatched {
+				matched = append(matched, line)
+			}
+		default:
+			rep.Missed++
+			if !o.PrintNoMissed && (o.PrintAllMissed || rep.Missed <= maxPrinted+1) {
+				missed = append(missed, line)
+			}
+		}
+		if o.Progress != nil && rep.Lines%1000000 == 0 {
+			fmt.Fprintf(o.Progress, "\r%d lines, %.0f lines/s ", rep.Lines, float64(rep.Lines)/time.Since(start).Seconds())
+		}
+	}
+	if err := lines.err(); err != nil {
+		return err
+	}
+	if o.Progress != nil && rep.Lines >= 1000000 {
+		fmt.Fprintln(o.Progress)
+	}
+	if o.Out != "" {
+		return nil
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	if rep.Seconds > 0 {
+		rep.LinesPerSec = float64(rep.Lines) / rep.Seconds
+	}
+	if f.Pref != nil {
+		rep.PrefRegex = &RegexReport{Regex: f.Pref.Expanded, Hits: prefMatched, Engine: f.Pref.Engine, Why: f.Pref.Why}
+	}
+	for i, r := range f.Fail {
+		rep.FailRegex = append(rep.FailRegex, RegexReport{Regex: r.Source, Hits: hits[i], Engine: r.Engine, Why: r.Why})
+	}
+	for i, r := range f.Ignore {
+		rep.IgnoreRegex = append(rep.IgnoreRegex, RegexReport{Regex: r.Source, Hits: f.IgnoreCount[i], Engine: r.Engine, Why: r.Why})
+	}
+	for i, t := range f.Dates.Templates {
+		if f.Dates.Hits[i] > 0 || o.Verbose > 0 {
+			rep.DateTemplate = append(rep.DateTemplate, DateHits{Template: t.Name, Hits: f.Dates.Hits[i]})
+		}
+	}
+	rep.MissedLines = missed
+	if o.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(rep)
+	}
+	printReport(w, rep, o, matched, missed, ignored)
+	return nil
+}
+
+// datePatternName is how fail2ban-regex names a datepattern: "Default
+// Detectors" for the default sets, else the templates' names.
+func datePatternName(p string, f *filter.Filter) string {
+	up := strings.ToUpper(strings.TrimSpace(p))
+	if up == "{DEFAULT}" || up == "{^LN-BEG}" || strings.Contains(up, "{DATE}") {
+		return "Default Detectors"
+	}
+	var names []string
+	for _, t := range f.Dates.Templates {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
+}
+
+func pprintList(w io.Writer, list []string, header string) {
+	if len(list) == 0 {
+		return
+	}
+	s := ""
+	if header != "" {
+		s = "|- " + header + "\n"
+	}
+	fmt.Fprintln(w, s+"|  "+strings.Join(list, "\n|  ")+"\n`-")
+}
+
+func printReport(w io.Writer, rep *Report, o Options, matched, missed, ignored []string) {
+	fmt.Fprint(w, "\nResults\n=======\n")
+	if p := rep.PrefRegex; p != nil {
+		fmt.Fprintf(w, "\nPrefregex: %d total\n", p.Hits)
+		pprintList(w, []string{p.Regex}, "")
+	}
+	regexes := func(title string, list []RegexReport) {
+		total := 0
+		var lines []string
+		for i, r := range list {
+			total += r.Hits
+			if r.Hits > 0 || o.Verbose > 0 {
+				lines = append(lines, fmt.Sprintf("%2d) [%d] %s", i+1, r.Hits, r.Regex))
+			}
+		}
+		fmt.Fprintf(w, "\n%s: %d total\n", title, total)
+		pprintList(w, lines, " #) [# of hits] regular expression")
+	}
+	regexes("Failregex", rep.FailRegex)
+	regexes("Ignoreregex", rep.IgnoreRegex)
+	fmt.Fprint(w, "\nDate template hits:\n")
+	var dates []string
+	for _, d := range rep.DateTemplate {
+		dates = append(dates, fmt.Sprintf("[%d] %s", d.Hits, d.Template))
+	}
+	pprintList(w, dates, "[# of hits] date format")
+	fmt.Fprintf(w, "\nLines: %d lines, %d ignored, %d matched, %d missed\n", rep.Lines, rep.Ignored, rep.Matched, rep.Missed)
+	fmt.Fprintf(w, "[processed in %.2f sec, %.0f lines/s]\n", rep.Seconds, rep.LinesPerSec)
+	var engines []string
+	add := func(kind string, i int, r RegexReport) {
+		e := fmt.Sprintf("%s %d: %s", kind, i, r.Engine)
+		if r.Why != "" {
+			e += " (" + r.Why + ")"
+		}
+		engines = append(engines, e)
+	}
+	if rep.PrefRegex != nil {
+		add("prefregex", 0, *rep.PrefRegex)
+	}
+	for i, r := range rep.FailRegex {
+		add("failregex", i+1, r)
+	}
+	for i, r := range rep.IgnoreRegex {
+		add("ignoreregex", i+1, r)
+	}
+	fmt.Fprintln(w, "\nEngines:")
+	pprintList(w, engines, "")
+	fmt.Fprintln(w)
+	printLines := func(kind string, n int, list []string, all bool) {
+		if n == 0 {
+			return
+		}
+		header := strings.ToUpper(kind[:1]) + kind[1:] + " line(s):"
+		if n < maxPrinted || all {
+			var trimmed []string
+			for _, l := range list {
+				trimmed = append(trimmed, strings.TrimRight(l, " \t\r\n"))
+			}
+			pprintList(w, trimmed, header)
+			return
+		}
+		fmt.Fprintf(w, "%s too many to print.  Use --print-all-%s to print all %d lines\n", header, kind, n)
+	}
+	if o.PrintAllMatched {
+		printLines("matched", rep.Matched, matched, true)
+	}
+	if !o.PrintNoIgnored {
+		printLines("ignored", rep.Ignored, ignored, o.PrintAllIgnored)
+	}
+	if !o.PrintNoMissed {
+		printLines("missed", rep.Missed, missed, o.PrintAllMissed)
+	}
+}
+
+// lineSource yields the lines to test.
+type lineSource struct {
+	sc    *bufio.Scanner
+	list  []string
+	i     int
+	text  string
+	isLog bool
+}
+
+func (l *lineSource) next() bool {
+	for {
+		if l.sc != nil {
+			if !l.sc.Scan() {
+				return false
+			}
+			l.text = string(bytes.ToValidUTF8(l.sc.Bytes(), []byte("\uFFFD")))
+		} else {
+			if l.i >= len(l.list) {
+				return false
+			}
+			l.text = l.list[l.i]
+			l.i++
+		}
+		l.text = strings.TrimRight(l.text, "\r\n")
+		if strings.HasPrefix(l.text, "#") || l.text == "" {
+			continue
+		}
+		return true
+	}
+}
+
+func (l *lineSource) err() error {
+	if l.sc != nil {
+		return l.sc.Err()
+	}
+	return nil
+}
+
+func openLines(arg string, maxLines int, out func(string, ...any)) (*lineSource, func(), error) {
+	if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() {
+		fh, err := os.Open(arg)
+		if err != nil {
+			return nil, nil, err
+		}
+		out("Use         log file : %s", arg)
+		out("Use         encoding : UTF-8")
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		return &lineSource{sc: sc, isLog: true}, func() { fh.Close() }, nil
+	}
+	if maxLines <= 1 && !strings.Contains(arg, "\n") {
+		out("Use      single line : %s", shortstr(arg))
+		return &lineSource{list: []string{arg}}, func() {}, nil
+	}
+	list := strings.Split(arg, "\n")
+	out("Use      multi line : %d line(s)", len(list))
+	for i, l := range list {
+		if i >= 5 {
+			out("| ...")
+			break
+		}
+		out("| %2.2s: %s", fmt.Sprint(i+1), shortstr(l))
+	}
+	out("`-")
+	return &lineSource{list: list}, func() {}, nil
+}
+
+// outputter prints the -o fields of failures.
+func outputter(tok string, w io.Writer) (func([]filter.Failure), error) {
+	switch tok {
+	case "":
+		return func([]filter.Failure) {}, nil
+	case "id", "fid":
+		return func(rs []filter.Failure) {
+			for _, r := range rs {
+				fmt.Fprintln(w, r.ID)
+			}
+		}, nil
+	case "ip":
+		return func(rs []filter.Failure) {
+			for _, r := range rs {
+				if ip := r.Fields.Str("ip"); ip != "" {
+					fmt.Fprintln(w, ip)
+				} else {
+					fmt.Fprintln(w, r.ID)
+				}
+			}
+		}, nil
+	case "msg", "matches":
+		return func(rs []filter.Failure) {
+			for _, r := range rs {
+				for _, m := range r.Fields.Strings("matches") {
+					fmt.Fprintln(w, m)
+				}
+			}
+		}, nil
+	case "row":
+		return func(rs []filter.Failure) {
+			for _, r := range rs {
+				fmt.Fprintf(w, "[%q,\t%v,\t%s],\n", r.ID, float64(r.Time.UnixNano())/1e9, fieldsRepr(r.Fields))
+			}
+		}, nil
+	}
+	if strings.Contains(tok, "<") {
+		return nil, fmt.Errorf("-o with tags (%s) is not supported yet", tok)
+	}
+	return func(rs []filter.Failure) {
+		for _, r := range rs {
+			if v := r.Fields[tok]; v == nil {
+				fmt.Fprintln(w, "None")
+			} else {
+				fmt.Fprintln(w, v)
+			}
+		}
+	}, nil
+}
+
+func fieldsRepr(f filter.Fields) string {
+	var parts []string
+	for k, v := range f {
+		if k == "matches" {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%q: %v", k, v))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
