@@ -1,0 +1,89 @@
+package compat
+
+import (
+	"fmt"
+	"math/rand"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f2bx/f2bx/tests/fail2banpkg"
+)
+
+// injectedUsers are user names an attacker chooses: spaces, and the words
+// sshd's messages use around the address.
+var injectedUsers = []string{
+	"root", "admin", "x from 10.9.9.9 port 22", "from", "port", "port 22", "a b c",
+	"from 10.9.9.9", "user from 198.51.100.200 port 1 ssh2", "invalid user x", "x port 22 from 10.1.1.1",
+}
+
+// sshdLog writes n lines of an sshd log of the last hours: failures of
+// several kinds from IPv4 and IPv6 addresses, with hostile user names, and
+// lines that are not failures.
+func sshdLog(n int, seed int64) string {
+	r := rand.New(rand.NewSource(seed))
+	start := time.Now().Add(-3 * time.Hour)
+	addr := func() string {
+		if r.Intn(4) == 0 {
+			return fmt.Sprintf("2001:db8:%x::%x", r.Intn(256), r.Intn(65536))
+		}
+		return fmt.Sprintf("192.0.2.%d", r.Intn(254)+1)
+	}
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		ts := start.Add(time.Duration(i) * time.Second).Format("Jan _2 15:04:05")
+		u, a, port := injectedUsers[r.Intn(len(injectedUsers))], addr(), 1024+r.Intn(60000)
+		var msg string
+		switch r.Intn(9) {
+		case 0:
+			msg = fmt.Sprintf("Failed password for %s from %s port %d ssh2", u, a, port)
+		case 1:
+			msg = fmt.Sprintf("Failed password for invalid user %s from %s port %d ssh2", u, a, port)
+		case 2:
+			msg = fmt.Sprintf("Invalid user %s from %s port %d", u, a, port)
+		case 3:
+			msg = fmt.Sprintf("error: maximum authentication attempts exceeded for %s from %s port %d ssh2 [preauth]", u, a, port)
+		case 4:
+			msg = fmt.Sprintf("User %s from %s not allowed because not listed in AllowUsers", strings.ReplaceAll(u, " ", ""), a)
+		case 5:
+			msg = fmt.Sprintf("Accepted publickey for %s from %s port %d ssh2", strings.ReplaceAll(u, " ", ""), a, port)
+		case 6:
+			msg = fmt.Sprintf("Connection closed by %s port %d [preauth]", a, port)
+		case 7:
+			msg = fmt.Sprintf("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=%s  user=%s", a, strings.ReplaceAll(u, " ", ""))
+		default:
+			msg = fmt.Sprintf("Server listening on %s port 22.", a)
+		}
+		fmt.Fprintf(&b, "%s host sshd[%d]: %s\n", ts, 1000+i, msg)
+	}
+	return b.String()
+}
+
+// TestRegexOutAgainstFail2banRegex runs f2bx regex -o id and
+// fail2ban-regex -o id on the same generated sshd log and requires the
+// same lines.
+func TestRegexOutAgainstFail2banRegex(t *testing.T) {
+	pkg := fail2banpkg.Get(t)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "auth.log")
+	writeFiles(t, dir, map[string]string{"auth.log": sshdLog(3000, 1)})
+	for _, flt := range []string{"sshd", "sshd[mode=aggressive]"} {
+		want := run(t, pkg.Command("fail2ban-regex", "-o", "id", "-c", pkg.ConfDir(), log, flt))
+		got := run(t, exec.Command(f2bxBin, "regex", "-o", "id", "-c", pkg.ConfDir(), log, flt))
+		wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+		if len(wl) < 1000 {
+			t.Fatalf("%s: fail2ban-regex found only %d failures", flt, len(wl))
+		}
+		for i := range max(len(wl), len(gl)) {
+			if i >= len(wl) || i >= len(gl) || wl[i] != gl[i] {
+				t.Fatalf("%s: -o id differs at line %d (fail2ban %d lines, f2bx %d)", flt, i+1, len(wl), len(gl))
+			}
+		}
+		if strings.Contains(got, "10.9.9.9") || strings.Contains(got, "198.51.100.200") || strings.Contains(got, "10.1.1.1") {
+			t.Errorf("%s: an address from a user name became a failure id", flt)
+		}
+		t.Logf("%s: %d failure ids, identical to fail2ban-regex", flt, len(wl)-1)
+	}
+}
