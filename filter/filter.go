@@ -35,6 +35,9 @@ type Options struct {
 	// AcceptNoDate keeps failures of lines without a date (fail2ban's
 	// checkFindTime off, as in fail2ban-regex and its sample tests).
 	AcceptNoDate bool
+	// InOperation treats a line without date as happening now, as
+	// fail2ban does once it follows a log (not while reading it first).
+	InOperation bool
 	// IgnorePending drops matches of multi-line sessions that have no
 	// address yet (fail2ban-regex -o).
 	IgnorePending bool
@@ -218,6 +221,8 @@ func (f *Filter) ProcessLine(line string) []Failure {
 		if !f.lastDate.IsZero() && f.lastDate.After(now.Add(-time.Minute)) {
 			tl = tupleLine{"", f.lastText, line}
 			when, hasDate = f.lastDate, true
+		} else if f.o.InOperation {
+			when = now
 		}
 	}
 	return f.findFailure(tl, when, noDate)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +30,7 @@ type Regex struct {
 	Engine, Why string
 	re2         *regexp.Regexp
 	r2          *regexp2.Regexp
+	multiline   bool
 	names       []string
 	nameIndex   map[string]int
 	r2Groups    []int // regexp2 group number per name index
@@ -45,6 +47,7 @@ func CompileRegex(src, useDNS string, multiline bool) (*Regex, error) {
 }
 
 func (r *Regex) compile(multiline bool) error {
+	r.multiline = multiline
 	t, err := pyre.Translate(r.Expanded, pyre.RE2, multiline)
 	if err == nil {
 		re, cerr := regexp.Compile(t)
@@ -59,7 +62,17 @@ func (r *Regex) compile(multiline bool) error {
 	} else {
 		return err
 	}
-	t, err = pyre.Translate(r.Expanded, pyre.Regexp2, multiline)
+	if err := r.compileRegexp2(); err != nil {
+		return err
+	}
+	r.Engine = EngineRegexp2
+	return nil
+}
+
+// compileRegexp2 compiles the regexp2 form, the only one for regexes RE2
+// cannot run, and the one for a single-line regex on a multi-line buffer.
+func (r *Regex) compileRegexp2() error {
+	t, err := pyre.Translate(r.Expanded, pyre.Regexp2, r.multiline)
 	if err != nil {
 		return err
 	}
@@ -68,16 +81,19 @@ func (r *Regex) compile(multiline bool) error {
 		return err
 	}
 	re.MatchTimeout = MatchTimeout
-	r.Engine, r.r2 = EngineRegexp2, re
-	var names []string
-	for _, n := range re.GetGroupNames() {
-		if !isNumber(n) {
-			names = append(names, n)
+	r.r2 = re
+	if r.re2 == nil {
+		names := []string{""}
+		for _, n := range re.GetGroupNames() {
+			if !isNumber(n) {
+				names = append(names, n)
+			}
 		}
+		r.setNames(names)
 	}
-	r.setNames(append([]string{""}, names...))
 	r.r2Groups = make([]int, len(r.names))
 	for i, n := range r.names {
+		r.r2Groups[i] = -1
 		if n != "" {
 			r.r2Groups[i] = re.GroupNumberFromName(n)
 		}
@@ -148,17 +164,22 @@ func (m *Match) Group(name string) (string, bool) {
 // Search finds the leftmost match in buf, which ends with "\n" as
 // fail2ban's buffers do. An error is a regexp2 timeout.
 func (r *Regex) Search(buf string) (*Match, error) {
-	if r.re2 != nil {
-		subject := buf
-		if len(subject) > 0 && subject[len(subject)-1] == '\n' {
-			subject = subject[:len(subject)-1]
-		}
-		loc := r.re2.FindStringSubmatchIndex(subject)
+	if r.re2 != nil && (r.multiline || strings.IndexByte(buf, '\n') >= len(buf)-1) {
+		loc := r.re2.FindStringSubmatchIndex(buf)
 		if loc == nil {
 			return nil, nil
 		}
 		return &Match{Buf: buf, spans: loc, re: r}, nil
 	}
+	if r.r2 == nil {
+		if err := r.compileRegexp2(); err != nil {
+			return nil, err
+		}
+	}
+	return r.searchRegexp2(buf)
+}
+
+func (r *Regex) searchRegexp2(buf string) (*Match, error) {
 	m, err := r.r2.FindStringMatch(buf)
 	if err != nil || m == nil {
 		return nil, err
@@ -168,6 +189,10 @@ func (r *Regex) Search(buf string) (*Match, error) {
 	for i := range r.names {
 		g := &m.Group
 		if i > 0 {
+			if r.r2Groups[i] < 0 {
+				spans[2*i], spans[2*i+1] = -1, -1
+				continue
+			}
 			g = m.GroupByNumber(r.r2Groups[i])
 		}
 		if g == nil || len(g.Captures) == 0 {

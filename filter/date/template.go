@@ -41,7 +41,8 @@ type Template struct {
 	kind   templateKind
 	grpIdx int
 	re     *regexp2.Regexp
-	fields []string // strptime field names used
+	re2    *regexp.Regexp // the exact RE2 form, when there is one
+	fields []string       // strptime field names used
 }
 
 // Anchored reports whether the template only matches at the start (or end)
@@ -82,6 +83,7 @@ func (t *Template) setRegex(regex string, begin string, end bool) error {
 	if !match2(reGrouped, regex) {
 		regex, _ = reGroup.Replace(regex, "$1($2)$3", -1, 1)
 	}
+	body := regex
 	t.flags = 0
 	if boundBegin {
 		if begin == "start" {
@@ -109,6 +111,16 @@ func (t *Template) setRegex(regex string, begin string, end bool) error {
 		return strings.ReplaceAll(m.String(), "**", "")
 	}, -1, -1)
 	t.Regex = gf + regex
+	mode := ""
+	if boundBegin {
+		mode = begin
+	}
+	cleanBody, _ := reDelWordBounds.ReplaceFunc(body, func(m regexp2.Match) string {
+		return strings.ReplaceAll(m.String(), "**", "")
+	}, -1, -1)
+	if t.kind == kindPattern || t.kind == kindTAI64N {
+		t.re2, _ = re2Form(gf, cleanBody, mode, boundEnd)
+	}
 	tr, err := pyre.Translate(t.Regex, pyre.Regexp2, false)
 	if err != nil {
 		return err
@@ -235,6 +247,20 @@ func templateFor(pattern string, now time.Time, first int) (*Template, error) {
 // match searches the template in line; it returns the span of the date
 // text and the named groups.
 func (t *Template) match(line string) (start, end int, groups map[string]string, ok bool) {
+	if t.re2 != nil {
+		loc := t.re2.FindStringSubmatchIndex(line)
+		if loc == nil || loc[2] < 0 {
+			return 0, 0, nil, false
+		}
+		groups = map[string]string{}
+		for i, name := range t.re2.SubexpNames() {
+			if name != "" && loc[2*i] >= 0 {
+				groups[name] = line[loc[2*i]:loc[2*i+1]]
+			}
+		}
+		groups["__value"] = line[loc[2]:loc[3]]
+		return loc[2], loc[3], groups, true
+	}
 	m, err := t.re.FindStringMatch(line)
 	if err != nil || m == nil {
 		return 0, 0, nil, false

@@ -2,15 +2,16 @@
 // (fail2ban's filters) into Go's RE2 syntax, when RE2 can express them with
 // the same meaning, and otherwise into regexp2's (.NET) syntax.
 //
-// The RE2 form assumes the subject has no trailing newline: fail2ban
-// searches "line\n", and Python's "$" matches before that newline, so the
-// RE2 form is searched on "line" with "$" as the end of text. The regexp2
-// form is searched on the same "line\n" as Python.
+// Both forms are searched on fail2ban's buffer, "line\n". Python's "$"
+// without re.MULTILINE matches at the end and before a final newline; the
+// RE2 form writes it "(?m:$)", which is the same on a buffer of one line
+// (and only there: on several lines use the regexp2 form).
 package pyre
 
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -103,7 +104,7 @@ func (tr *translator) run() error {
 			}
 		case c == '$':
 			if tr.t == RE2 && !tr.multiline {
-				tr.out.WriteString(`\z`)
+				tr.out.WriteString(`(?m:$)`)
 			} else {
 				tr.out.WriteByte('$')
 			}
@@ -127,16 +128,36 @@ func (tr *translator) run() error {
 	return nil
 }
 
-// brace turns Python's "{,n}" into "{0,n}"; other braces pass.
+// brace normalises a quantifier ("{,n}" is "{0,n}", numbers lose leading
+// zeros); other braces are literal, as in Python.
 func (tr *translator) brace() {
 	s := tr.src
-	if j := strings.IndexByte(s[tr.i:], '}'); j > 1 && s[tr.i+1] == ',' && isDigits(s[tr.i+2:tr.i+j]) {
-		tr.out.WriteString("{0" + s[tr.i+1:tr.i+j+1])
-		tr.i += j + 1
+	if m := quantRE.FindStringSubmatch(s[tr.i:]); m != nil && (m[1] != "" || m[2] != "") {
+		lo, hi := trimZeros(m[1]), trimZeros(m[3])
+		if lo == "" {
+			lo = "0"
+		}
+		switch {
+		case m[2] == "":
+			tr.out.WriteString("{" + lo + "}")
+		default:
+			tr.out.WriteString("{" + lo + "," + hi + "}")
+		}
+		tr.i += len(m[0])
 		return
 	}
-	tr.out.WriteByte('{')
+	tr.out.WriteString(`\{`)
 	tr.i++
+}
+
+var quantRE = regexp.MustCompile(`^\{(\d*)(,?)(\d*)\}`)
+
+func trimZeros(s string) string {
+	t := strings.TrimLeft(s, "0")
+	if t == "" && s != "" {
+		return "0"
+	}
+	return t
 }
 
 func isDigits(s string) bool {

@@ -1,0 +1,45 @@
+package filter
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/f2bx/f2bx"
+	"github.com/f2bx/f2bx/config/native"
+	"github.com/f2bx/f2bx/tests/bench/sshdlog"
+)
+
+func benchLines(b *testing.B, failures float64) []string {
+	data := sshdlog.Generate(sshdlog.Spec{Lines: 100000, Failures: failures, Addresses: 50000, IPv6: 0.05, Start: time.Now().Add(-time.Hour), Seed: 1})
+	var lines []string
+	for _, l := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+		lines = append(lines, string(l))
+	}
+	return lines
+}
+
+func benchmarkOwnSSHD(b *testing.B, failures float64) {
+	c, err := native.LoadFilter([]native.Layer{{Name: "embedded", FS: f2bx.Defaults}}, "sshd")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := New(c, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := benchLines(b, failures)
+	b.ReportAllocs()
+	b.ResetTimer()
+	found := 0
+	for i := 0; i < b.N; i++ {
+		found += len(f.ProcessLine(lines[i%len(lines)]))
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	if b.N > len(lines) && found == 0 {
+		b.Fatal("no failures found")
+	}
+}
+
+func BenchmarkOwnSSHD5(b *testing.B)  { benchmarkOwnSSHD(b, 0.05) }
+func BenchmarkOwnSSHD50(b *testing.B) { benchmarkOwnSSHD(b, 0.50) }
