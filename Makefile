@@ -3,6 +3,10 @@ GO      ?= go
 PREFIX  ?= /usr/local
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
+# Hyperscan (Debian's libhyperscan-dev 5.4) when pkg-config finds it; a pure-Go
+# build otherwise.
+TAGS    ?= $(shell pkg-config --exists libhs 2>/dev/null && echo "hyperscan hyperscan_v54")
+GOTAGS  := -tags '$(TAGS)'
 
 .PHONY: all build test test-race bench lint fuzz install deps clean
 
@@ -12,28 +16,33 @@ deps:
 	./scripts/deps.sh
 
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o bin/f2bx ./cmd/f2bx
+	$(GO) build $(GOTAGS) -ldflags '$(LDFLAGS)' -o bin/f2bx ./cmd/f2bx
 
 ## test: everything, including the differential tests against fail2ban
 test: deps
-	$(GO) test -count=1 ./...
+	$(GO) test $(GOTAGS) -count=1 ./...
 
 test-race: deps
-	$(GO) test -race -count=1 ./...
+	$(GO) test $(GOTAGS) -race -count=1 ./...
 
 ## bench: benchmarks, figures printed (no timed assertions)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GOMAXPROCS=1 $(GO) test $(GOTAGS) -run '^$$' -bench . -benchmem ./...
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./ini -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./config -run '^$$' -fuzz FuzzParseSeconds -fuzztime $(FUZZTIME)
+	$(GO) test ./filter/pyre -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME)
+	$(GO) test ./filter/date -run '^$$' -fuzz FuzzTemplatesRE2 -fuzztime $(FUZZTIME)
+	$(GO) test ./filter -run '^$$' -fuzz FuzzProcessLine -fuzztime $(FUZZTIME)
+	$(GO) test $(GOTAGS) ./filter -run '^$$' -fuzz FuzzHyperscanSuperset -fuzztime $(FUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet $(GOTAGS) ./...
 
 install: build
 	install -D -m 0755 bin/f2bx $(DESTDIR)$(PREFIX)/bin/f2bx

@@ -63,9 +63,14 @@ type Filter struct {
 	lastText    string
 	mlfid       *mlfidCache
 	ignorePend  bool
-	PrefMatches int   // lines the prefregex matched
+	PrefMatches int   // lines the prefregex matched (on the exact path)
 	FailCounts  []int // matches per failregex
-	IgnoreCount []int // matches per ignoreregex
+	// PrefilterModes says per failregex how the batch path prefilters it
+	// (nil without a prefilter).
+	PrefilterModes []string
+	pre            prefilter
+	batch          batchState
+	IgnoreCount    []int // matches per ignoreregex
 }
 
 // tupleLine is a line split around its date: before, date, after.
@@ -173,6 +178,9 @@ func New(c config.Filter, o Options) (*Filter, error) {
 	}
 	f.FailCounts = make([]int, len(f.Fail))
 	f.IgnoreCount = make([]int, len(f.Ignore))
+	if f.pre, f.PrefilterModes, err = newPrefilter(f.Pref, f.Fail, f.maxLines); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -187,6 +195,15 @@ func hasFailureID(r *Regex) bool {
 
 // ProcessLine finds the date of a log line and its failures.
 func (f *Filter) ProcessLine(line string) []Failure {
+	tl, when, noDate := f.prepare(line)
+	return f.findFailure(tl, when, noDate, allRegexes)
+}
+
+// allRegexes selects every failregex.
+const allRegexes = ^uint64(0)
+
+// prepare finds the line's date and cuts it out.
+func (f *Filter) prepare(line string) (tupleLine, time.Time, bool) {
 	now := f.o.Now()
 	var (
 		tl      tupleLine
@@ -225,14 +242,14 @@ func (f *Filter) ProcessLine(line string) []Failure {
 			when = now
 		}
 	}
-	return f.findFailure(tl, when, noDate)
+	return tl, when, noDate
 }
 
 // ProcessLineAt processes a line whose time is known (a journal entry):
 // no date is looked for.
 func (f *Filter) ProcessLineAt(line string, when time.Time) []Failure {
 	f.lastDate = when
-	return f.findFailure(tupleLine{"", "", line}, when, false)
+	return f.findFailure(tupleLine{"", "", line}, when, false, allRegexes)
 }
 
 func joinBuf(lines []tupleLine) string {
@@ -381,7 +398,9 @@ func (f *Filter) ignoreLine(buf string, org []tupleLine, fr *searchResult) int {
 	return found
 }
 
-func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool) []Failure {
+// findFailure runs the filter on a line; only the failregexes whose bit is
+// set in regexes (all past the 64th) are tried.
+func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes uint64) []Failure {
 	var out []Failure
 	if f.maxLines > 1 {
 		f.buf = append(f.buf, tl)
@@ -415,6 +434,9 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool) []Failur
 		}
 	}
 	for i, r := range f.Fail {
+		if i < 64 && regexes&(1<<i) == 0 {
+			continue
+		}
 		if !valid {
 			buf, valid = joinBuf(f.buf), true
 		}

@@ -43,3 +43,37 @@ func benchmarkOwnSSHD(b *testing.B, failures float64) {
 
 func BenchmarkOwnSSHD5(b *testing.B)  { benchmarkOwnSSHD(b, 0.05) }
 func BenchmarkOwnSSHD50(b *testing.B) { benchmarkOwnSSHD(b, 0.50) }
+
+// benchmarkBatch runs the batch path (the Hyperscan prefilter in
+// Hyperscan builds) over blocks of 512 lines.
+func benchmarkBatch(b *testing.B, spec string, failures float64) {
+	c, err := native.LoadFilter([]native.Layer{{Name: "embedded", FS: f2bx.Defaults}}, spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := New(c, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := benchLines(b, failures)
+	b.ReportAllocs()
+	b.ResetTimer()
+	found, n := 0, 0
+	for n < b.N {
+		for s := 0; s < len(lines) && n < b.N; s += 512 {
+			chunk := lines[s:min(s+512, len(lines))]
+			if b.N-n < len(chunk) {
+				chunk = chunk[:b.N-n]
+			}
+			f.ProcessLines(chunk, func(int, []Failure) { found++ })
+			n += len(chunk)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	if b.N > len(lines) && found == 0 {
+		b.Fatal("no failures found")
+	}
+}
+
+func BenchmarkBatchOwnSSHD5(b *testing.B)  { benchmarkBatch(b, "sshd", 0.05) }
+func BenchmarkBatchOwnSSHD50(b *testing.B) { benchmarkBatch(b, "sshd", 0.50) }

@@ -17,6 +17,12 @@ missing=()
 for cmd in "${!pkgs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkgs[$cmd]}")
 done
+# Hyperscan, the multi-pattern engine of the filter's batch path (a build
+# without it is pure Go and slower).
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if ! pkg-config --exists libhs 2>/dev/null; then
+  missing+=(libhyperscan-dev)
+fi
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi

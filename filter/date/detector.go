@@ -42,6 +42,8 @@ type Detector struct {
 	Now func() time.Time
 	// Hits counts the matches of each template.
 	Hits []int
+	fv   fields // scratch for one match
+	best fields
 }
 
 // Options configure a Detector.
@@ -225,18 +227,17 @@ type Found struct {
 func (d *Detector) Match(line string) (Found, bool) {
 	best, bestIdx := -1, -1
 	var bestStart, bestEnd int
-	var bestGroups map[string]string
 	for i, t := range d.Templates {
-		s, e, g, ok := t.match(line)
+		s, e, ok := t.match(line, &d.fv)
 		if !ok {
 			continue
 		}
 		if t.Anchored() || s <= 1 {
-			best, bestIdx, bestStart, bestEnd, bestGroups = s, i, s, e, g
+			best, bestIdx, bestStart, bestEnd, d.best = s, i, s, e, d.fv
 			break
 		}
 		if best < 0 || s < best {
-			best, bestIdx, bestStart, bestEnd, bestGroups = s, i, s, e, g
+			best, bestIdx, bestStart, bestEnd, d.best = s, i, s, e, d.fv
 		}
 	}
 	if bestIdx < 0 {
@@ -247,17 +248,17 @@ func (d *Detector) Match(line string) (Found, bool) {
 	if bestStart == bestEnd {
 		return f, true
 	}
-	t, err := d.templateTime(d.Templates[bestIdx], bestGroups)
+	t, err := d.templateTime(d.Templates[bestIdx], &d.best)
 	if err == nil {
 		f.Time = t
 	}
 	return f, true
 }
 
-func (d *Detector) templateTime(t *Template, groups map[string]string) (time.Time, error) {
+func (d *Detector) templateTime(t *Template, fv *fields) (time.Time, error) {
 	switch t.kind {
 	case kindEpoch, kindLongEpoch:
-		v := strings.TrimPrefix(groups["__value"], "[")
+		v := strings.TrimPrefix(fv[fValue], "[")
 		f, err := strconv.ParseFloat(epochDigits(v), 64)
 		if err != nil {
 			return time.Time{}, err
@@ -272,7 +273,7 @@ func (d *Detector) templateTime(t *Template, groups map[string]string) (time.Tim
 		sec, frac := math.Modf(f)
 		return time.Unix(int64(sec), int64(frac*1e9)), nil
 	case kindTAI64N:
-		v := groups["__value"]
+		v := fv[fValue]
 		if len(v) < 17 {
 			return time.Time{}, fmt.Errorf("short TAI64N %q", v)
 		}
@@ -282,7 +283,7 @@ func (d *Detector) templateTime(t *Template, groups map[string]string) (time.Tim
 		}
 		return time.Unix(n, 0), nil
 	}
-	return fieldsTime(groups, d.Now(), d.Loc, d.DefaultTZ)
+	return fieldsTime(fv, d.Now(), d.Loc, d.DefaultTZ)
 }
 
 var epochNumber = regexp.MustCompile(`\d{10,}(?:\.\d+)?`)

@@ -24,48 +24,82 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
+// Field codes: the strptime fields a template's groups fill.
+const (
+	fA = iota // %A, full weekday
+	fa        // %a
+	fB        // %B, full month
+	fb        // %b
+	fd
+	fH
+	fI
+	fj
+	fM
+	fm
+	fp
+	fS
+	fU
+	fW
+	fw
+	fy
+	fY
+	fz
+	fZ
+	fValue // the epoch or TAI64N text
+	nFields
+)
+
+var fieldCodes = map[string]int{
+	"A": fA, "a": fa, "B": fB, "b": fb, "d": fd, "H": fH, "I": fI, "j": fj, "M": fM, "m": fm,
+	"p": fp, "S": fS, "U": fU, "W": fW, "w": fw, "y": fy, "Y": fY, "z": fz, "Z": fZ,
+}
+
+// fields are the values of a match, "" for a field not matched.
+type fields [nFields]string
+
 // fieldsTime turns strptime fields into a time as fail2ban does: a missing
 // year is now's year, or last year when that puts the date more than a
 // day in the future; a missing month and day are today, or yesterday when
 // that is in the future; without a zone in the line the default zone
 // (minutes east of UTC) applies, else the local time zone loc.
-func fieldsTime(f map[string]string, now time.Time, loc *time.Location, defaultTZ *int) (time.Time, error) {
+func fieldsTime(fv *fields, now time.Time, loc *time.Location, defaultTZ *int) (time.Time, error) {
 	year, month, day := -1, -1, -1
 	hour, minute, second := 0, 0, 0
 	var tzoff *int
 	julian, week, weekday, weekStart := -1, -1, -1, 0
-	atoi := func(k string) (int, error) {
-		n, err := strconv.Atoi(strings.TrimSpace(f[k]))
+	atoi := func(k int) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(fv[k]))
 		if err != nil {
-			return 0, fmt.Errorf("%%%s %q: %v", k, f[k], err)
+			return 0, fmt.Errorf("date field %q: %v", fv[k], err)
 		}
 		return n, nil
 	}
 	var err error
-	for k, v := range f {
-		if strings.HasPrefix(k, "_") || (v == "" && k != "p") {
+	for k := 0; k < fValue; k++ {
+		v := fv[k]
+		if v == "" {
 			continue
 		}
 		switch k {
-		case "y":
+		case fy:
 			if year, err = atoi(k); err == nil && year <= 2000 {
 				year += 2000
 			}
-		case "Y":
+		case fY:
 			year, err = atoi(k)
-		case "m":
+		case fm:
 			month, err = atoi(k)
-		case "B":
+		case fB:
 			month = indexOf(monthFull, v) + 1
-		case "b":
+		case fb:
 			month = indexOf(monthAbbr, v) + 1
-		case "d":
+		case fd:
 			day, err = atoi(k)
-		case "H":
+		case fH:
 			hour, err = atoi(k)
-		case "I":
+		case fI:
 			if hour, err = atoi(k); err == nil {
-				switch strings.ToLower(f["p"]) {
+				switch strings.ToLower(fv[fp]) {
 				case "", "am":
 					if hour == 12 {
 						hour = 0
@@ -76,27 +110,27 @@ func fieldsTime(f map[string]string, now time.Time, loc *time.Location, defaultT
 					}
 				}
 			}
-		case "M":
+		case fM:
 			minute, err = atoi(k)
-		case "S":
+		case fS:
 			second, err = atoi(k)
-		case "A":
+		case fA:
 			weekday = indexOf(dayFull, v)
-		case "a":
+		case fa:
 			weekday = indexOf(dayAbbr, v)
-		case "w":
+		case fw:
 			if weekday, err = atoi(k); err == nil {
 				if weekday--; weekday < 0 {
 					weekday = 6
 				}
 			}
-		case "j":
+		case fj:
 			julian, err = atoi(k)
-		case "U", "W":
-			if week, err = atoi(k); err == nil && k == "W" {
+		case fU, fW:
+			if week, err = atoi(k); err == nil && k == fW {
 				weekStart = 1
 			}
-		case "z", "Z":
+		case fz, fZ:
 			o := 0
 			if v != "Z" && v != "UTC" && v != "GMT" {
 				if o, err = ParseZone(v); err != nil {

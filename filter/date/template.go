@@ -3,7 +3,6 @@ package date
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +42,17 @@ type Template struct {
 	re     *regexp2.Regexp
 	re2    *regexp.Regexp // the exact RE2 form, when there is one
 	fields []string       // strptime field names used
+	// re2Fields and r2Fields map group numbers to field codes (-1: none).
+	re2Fields []int8
+	r2Fields  map[int]int
+}
+
+// fieldOf maps a group name to its field code, or -1.
+func fieldOf(name string) int8 {
+	if c, ok := fieldCodes[name]; ok {
+		return int8(c)
+	}
+	return -1
 }
 
 // Anchored reports whether the template only matches at the start (or end)
@@ -121,6 +131,11 @@ func (t *Template) setRegex(regex string, begin string, end bool) error {
 	if t.kind == kindPattern || t.kind == kindTAI64N {
 		t.re2, _ = re2Form(gf, cleanBody, mode, boundEnd)
 	}
+	if t.re2 != nil {
+		for _, n := range t.re2.SubexpNames() {
+			t.re2Fields = append(t.re2Fields, fieldOf(n))
+		}
+	}
 	tr, err := pyre.Translate(t.Regex, pyre.Regexp2, false)
 	if err != nil {
 		return err
@@ -131,6 +146,12 @@ func (t *Template) setRegex(regex string, begin string, end bool) error {
 	}
 	re.MatchTimeout = 100 * time.Millisecond
 	t.re = re
+	t.r2Fields = map[int]int{}
+	for _, n := range re.GetGroupNames() {
+		if c := fieldOf(n); c >= 0 {
+			t.r2Fields[re.GroupNumberFromName(n)] = int(c)
+		}
+	}
 	return nil
 }
 
@@ -245,45 +266,41 @@ func templateFor(pattern string, now time.Time, first int) (*Template, error) {
 }
 
 // match searches the template in line; it returns the span of the date
-// text and the named groups.
-func (t *Template) match(line string) (start, end int, groups map[string]string, ok bool) {
+// text (group 1) and fills fv with the fields and the value (grpIdx).
+func (t *Template) match(line string, fv *fields) (start, end int, ok bool) {
+	*fv = fields{}
 	if t.re2 != nil {
 		loc := t.re2.FindStringSubmatchIndex(line)
 		if loc == nil || loc[2] < 0 {
-			return 0, 0, nil, false
+			return 0, 0, false
 		}
-		groups = map[string]string{}
-		for i, name := range t.re2.SubexpNames() {
-			if name != "" && loc[2*i] >= 0 {
-				groups[name] = line[loc[2*i]:loc[2*i+1]]
+		for i, c := range t.re2Fields {
+			if c >= 0 && loc[2*i] >= 0 {
+				fv[c] = line[loc[2*i]:loc[2*i+1]]
 			}
 		}
-		groups["__value"] = line[loc[2]:loc[3]]
-		return loc[2], loc[3], groups, true
+		fv[fValue] = line[loc[2]:loc[3]]
+		return loc[2], loc[3], true
 	}
 	m, err := t.re.FindStringMatch(line)
 	if err != nil || m == nil {
-		return 0, 0, nil, false
+		return 0, 0, false
 	}
 	// The date text fail2ban cuts out is group 1; the value is grpIdx.
 	g := m.GroupByNumber(1)
 	if g == nil || len(g.Captures) == 0 {
-		return 0, 0, nil, false
+		return 0, 0, false
 	}
-	offs := runeOffsets(line)
-	groups = map[string]string{}
-	for _, name := range t.re.GetGroupNames() {
-		if _, err := strconv.Atoi(name); err == nil {
-			continue
-		}
-		if gg := m.GroupByName(name); gg != nil && len(gg.Captures) > 0 {
-			groups[name] = gg.String()
+	for num, c := range t.r2Fields {
+		if gg := m.GroupByNumber(num); gg != nil && len(gg.Captures) > 0 {
+			fv[c] = gg.String()
 		}
 	}
 	if v := m.GroupByNumber(t.grpIdx); v != nil && len(v.Captures) > 0 {
-		groups["__value"] = v.String()
+		fv[fValue] = v.String()
 	}
-	return offs(g.Index), offs(g.Index + g.Length), groups, true
+	offs := runeOffsets(line)
+	return offs(g.Index), offs(g.Index + g.Length), true
 }
 
 // runeOffsets maps regexp2's rune indexes to byte offsets.

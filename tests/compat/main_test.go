@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/f2bx/f2bx/filter"
 )
 
 // f2bxBin is the f2bx binary built for these tests.
@@ -21,7 +23,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	f2bxBin = filepath.Join(dir, "f2bx")
-	build := exec.Command("go", "build", "-o", f2bxBin, "github.com/f2bx/f2bx/cmd/f2bx")
+	args := []string{"build", "-o", f2bxBin}
+	if filter.HyperscanAvailable {
+		// Test the binary with the engine these tests were built with.
+		args = append(args, "-tags", "hyperscan hyperscan_v54")
+	}
+	build := exec.Command("go", append(args, "github.com/f2bx/f2bx/cmd/f2bx")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building f2bx:", err)

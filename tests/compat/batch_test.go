@@ -1,0 +1,107 @@
+package compat
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/config/fail2ban"
+	"github.com/f2bx/f2bx/filter"
+	"github.com/f2bx/f2bx/tests/bench/sshdlog"
+	"github.com/f2bx/f2bx/tests/fail2banpkg"
+)
+
+// failureKey is what must agree between the two paths.
+func failureKey(i int, fs []filter.Failure) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%d|%d|%s|%d|%s|%v;", i, f.Regex, f.ID, f.Time.Unix(), f.Fields.Str("user"), f.NoFail())
+	}
+	return b.String()
+}
+
+// compareBatch runs lines through ProcessLine on one filter and through
+// ProcessLines (blocks of 100) on another, and requires the same failures.
+func compareBatch(t *testing.T, name string, c config.Filter, lines []string) int {
+	t.Helper()
+	now := time.Now()
+	opts := filter.Options{Now: func() time.Time { return now }, AcceptNoDate: true, RawHost: true}
+	one, err := filter.New(c, opts)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	batch, _ := filter.New(c, opts)
+	var want, got []string
+	for i, l := range lines {
+		if r := one.ProcessLine(l); len(r) > 0 {
+			want = append(want, failureKey(i, r))
+		}
+	}
+	for s := 0; s < len(lines); s += 100 {
+		chunk := lines[s:min(s+100, len(lines))]
+		if err := batch.ProcessLines(chunk, func(i int, r []filter.Failure) { got = append(got, failureKey(s+i, r)) }); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		for i := range max(len(want), len(got)) {
+			var w, g string
+			if i < len(want) {
+				w = want[i]
+			}
+			if i < len(got) {
+				g = got[i]
+			}
+			if w != g {
+				t.Fatalf("%s: batch path differs at failure %d:\nline by line: %s\nbatch:        %s", name, i, w, g)
+			}
+		}
+	}
+	return len(want)
+}
+
+// TestBatchPathMatchesExactPath checks the prefiltered batch path against
+// the line-by-line path on fail2ban's sample logs (each with its filter)
+// and on generated sshd logs.
+func TestBatchPathMatchesExactPath(t *testing.T) {
+	pkg := fail2banpkg.Get(t)
+	logs := filepath.Join(pkg.PythonPath(), "fail2ban", "tests", "files", "logs")
+	ents, _ := os.ReadDir(logs)
+	total := 0
+	for _, e := range ents {
+		name := e.Name()
+		cmds, err := fail2ban.ReadFilter(pkg.ConfDir(), name, nil)
+		if err != nil || e.IsDir() {
+			continue
+		}
+		st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
+		cfg, err := config.FromStream(append(st, fail2ban.Command{"start", "jail"}))
+		if err != nil || len(cfg.Jails) != 1 {
+			continue
+		}
+		data, _ := os.ReadFile(filepath.Join(logs, name))
+		var lines []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if l != "" && !strings.HasPrefix(l, "#") {
+				lines = append(lines, l)
+			}
+		}
+		total += compareBatch(t, name, cfg.Jails[0].Filter, lines)
+	}
+	gen := sshdlog.Generate(sshdlog.Spec{Lines: 20000, Failures: 0.3, Addresses: 500, IPv6: 0.2, Start: time.Now().Add(-time.Hour), Seed: 3})
+	lines := strings.Split(strings.TrimSuffix(string(gen), "\n"), "\n")
+	for _, mode := range []string{"normal", "aggressive"} {
+		cmds, err := fail2ban.ReadFilter(pkg.ConfDir(), "sshd", [][2]string{{"mode", mode}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
+		cfg, _ := config.FromStream(append(st, fail2ban.Command{"start", "jail"}))
+		total += compareBatch(t, "generated sshd "+mode, cfg.Jails[0].Filter, lines)
+	}
+	t.Logf("batch path (hyperscan: %v) and line path agree on %d failures", filter.HyperscanAvailable, total)
+}
