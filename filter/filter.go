@@ -140,7 +140,7 @@ func New(c config.Filter, o Options) (*Filter, error) {
 	if o.Loc == nil {
 		o.Loc = time.Local
 	}
-	f := &Filter{maxLines: c.MaxLines, useDNS: c.UseDNS, o: o, mlfid: newMLFIDCache(1000), ignorePend: o.IgnorePending}
+	f := &Filter{maxLines: c.MaxLines, useDNS: c.UseDNS, o: o, mlfid: newMLFIDCache(100, o.Now), ignorePend: o.IgnorePending}
 	if f.maxLines < 1 {
 		f.maxLines = 1
 	}

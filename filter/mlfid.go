@@ -1,43 +1,64 @@
 package filter
 
-import "container/list"
+import (
+	"container/list"
+	"time"
+)
 
-// mlfidCache holds multi-line sessions by their id, the oldest evicted
-// when full.
+// mlfidCache holds multi-line sessions by their id with fail2ban's cache
+// rules (100 sessions, each kept 5 minutes after it was last set): when full, the
+// oldest entries (by first insertion) go first, at least one, even when
+// the key being set is present; updating keeps an entry's place.
 type mlfidCache struct {
 	max   int
+	ttl   time.Duration
+	now   func() time.Time
 	order *list.List
 	items map[string]*list.Element
 }
 
 type mlfidEntry struct {
-	key  string
-	fail Fields
+	key     string
+	fail    Fields
+	expires time.Time
 }
 
-func newMLFIDCache(max int) *mlfidCache {
-	return &mlfidCache{max: max, order: list.New(), items: map[string]*list.Element{}}
+func newMLFIDCache(max int, now func() time.Time) *mlfidCache {
+	return &mlfidCache{max: max, ttl: 5 * time.Minute, now: now, order: list.New(), items: map[string]*list.Element{}}
 }
 
 func (c *mlfidCache) get(k string) Fields {
-	if e, ok := c.items[k]; ok {
-		return e.Value.(*mlfidEntry).fail
+	e, ok := c.items[k]
+	if !ok {
+		return nil
 	}
+	ent := e.Value.(*mlfidEntry)
+	if ent.fail != nil && ent.expires.After(c.now()) {
+		return ent.fail
+	}
+	c.unset(k)
 	return nil
 }
 
 func (c *mlfidCache) set(k string, f Fields) {
+	now := c.now()
+	if c.order.Len() >= c.max {
+		for c.order.Len() > 0 {
+			front := c.order.Front()
+			ent := front.Value.(*mlfidEntry)
+			c.order.Remove(front)
+			delete(c.items, ent.key)
+			if ent.expires.After(now) && c.order.Len() < c.max {
+				break
+			}
+		}
+	}
 	if e, ok := c.items[k]; ok {
-		e.Value.(*mlfidEntry).fail = f
-		c.order.MoveToBack(e)
+		ent := e.Value.(*mlfidEntry)
+		ent.fail, ent.expires = f, now.Add(c.ttl)
 		return
 	}
-	c.items[k] = c.order.PushBack(&mlfidEntry{key: k, fail: f})
-	for c.order.Len() > c.max {
-		old := c.order.Front()
-		c.order.Remove(old)
-		delete(c.items, old.Value.(*mlfidEntry).key)
-	}
+	c.items[k] = c.order.PushBack(&mlfidEntry{key: k, fail: f, expires: now.Add(c.ttl)})
 }
 
 func (c *mlfidCache) unset(k string) {
