@@ -84,8 +84,13 @@ type Failure struct {
 	// Regex is the index of the failregex that matched.
 	Regex int
 	// ID is the failure id: the address (normalised), or the <F-ID> text.
-	// Empty for a multi-line session still waiting for its address.
+	// Empty for a multi-line session still waiting for its address, and
+	// for a DNS name left to the caller to resolve (see Host).
 	ID string
+	// Host is a DNS name the filter found but did not resolve (usedns
+	// yes/warn without Options.Resolve): resolving is the caller's, off the
+	// matching path.
+	Host string
 	// Time is the line's date.
 	Time time.Time
 	// Fields are the captured groups (user, and any <F-NAME>), plus
@@ -479,6 +484,10 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 			fail["matches"] = append(append([]string(nil), fail.Strings("matches")...), linesOf(fr.matched)...)
 		}
 		ids, pending := f.failureIDs(fail, r, mlfid != nil)
+		host := ""
+		if len(ids) == 1 && ids[0] == "" && !pending {
+			host = fail.Str("dns")
+		}
 		if pending {
 			fail["mlfpending"] = 1
 			if !f.o.CheckAll && f.ignorePend {
@@ -489,7 +498,7 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 			fail = copyFields(fail)
 		}
 		for _, id := range ids {
-			out = append(out, Failure{Regex: i, ID: id, Time: when, Fields: fail})
+			out = append(out, Failure{Regex: i, ID: id, Host: host, Time: when, Fields: fail})
 		}
 		if !f.o.CheckAll {
 			break
@@ -526,11 +535,14 @@ func (f *Filter) failureIDs(fail Fields, r *Regex, hasMLFID bool) (ids []string,
 		fail["ip"] = normalizeAddr(ip, family, cidr)
 		return []string{fid}, false
 	}
-	if f.useDNS == "no" || f.o.Resolve == nil {
-		if a, err := netip.ParseAddr(ip); err == nil {
-			return []string{a.String()}, false
-		}
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return []string{a.Unmap().String()}, false
+	}
+	if f.useDNS == "no" {
 		return nil, false
+	}
+	if f.o.Resolve == nil {
+		return []string{""}, false // the caller resolves fail["dns"]
 	}
 	return f.o.Resolve(ip), false
 }

@@ -70,14 +70,36 @@ func TestFailureIDPriority(t *testing.T) {
 	for line, want := range tests {
 		got := f.ProcessLine(line)
 		switch {
-		case want == "" && len(got) != 0:
-			t.Errorf("%q: %v, want no address without DNS resolution", line, got)
+		case want == "-":
+			if len(got) != 1 || got[0].ID != "" || got[0].Host != "example.com" {
+				t.Errorf("%q: %+v, want the name left to the caller", line, got)
+			}
 		case want != "" && (len(got) != 1 || got[0].ID != want):
 			t.Errorf("%q: %+v, want id %s", line, got, want)
 		}
 	}
 	if _, err := New(config.Filter{FailRegex: []string{`^no id here$`}}, Options{}); err == nil {
 		t.Error("a failregex without failure-id group was accepted")
+	}
+}
+
+func TestUseDNS(t *testing.T) {
+	resolve := func(host string) []string { return []string{"192.0.2.50", "2001:db8::50"} }
+	for _, tc := range []struct {
+		usedns string
+		want   string
+	}{{"yes", "192.0.2.50 2001:db8::50"}, {"warn", "192.0.2.50 2001:db8::50"}, {"no", ""}, {"raw", "host.example"}} {
+		f, err := New(config.Filter{FailRegex: []string{`^fail <HOST>$`}, UseDNS: tc.usedns}, Options{Now: func() time.Time { return now }, AcceptNoDate: true, Resolve: resolve})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range f.ProcessLine("fail host.example") {
+			ids = append(ids, r.ID)
+		}
+		if got := strings.Join(ids, " "); got != tc.want {
+			t.Errorf("usedns=%s: %q, want %q", tc.usedns, got, tc.want)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/f2bx/f2bx/config/fail2ban"
 	"github.com/f2bx/f2bx/config/native"
 	"github.com/f2bx/f2bx/filter"
+	"github.com/f2bx/f2bx/filter/dns"
 )
 
 // Options are fail2ban-regex's options.
@@ -201,10 +202,11 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 	if o.UseDNS != "" {
 		c.UseDNS = o.UseDNS
 	}
+	resolver := &dns.Resolver{}
 	f, err := filter.New(c, filter.Options{
 		Now: o.Now, Loc: o.Loc, TimeZone: o.TimeZone,
 		CheckAll: !o.NoCheckAll && o.Out == "", RawHost: o.Raw, AcceptNoDate: true,
-		IgnorePending: o.Out != "", AnyYear: true,
+		IgnorePending: o.Out != "", AnyYear: true, Resolve: resolver.Resolve,
 	})
 	if err != nil {
 		return err
@@ -227,6 +229,37 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 	hits := make([]int, len(f.Fail))
 	var missed, ignored, matched []string
 	start := time.Now()
+	if o.Out != "" {
+		// Only the failures are printed: the batch path (prefiltered in
+		// Hyperscan builds) gives the same ones, faster.
+		var chunk []string
+		flush := func() error {
+			err := f.ProcessLines(chunk, func(_ int, rs []filter.Failure) {
+				var ret []filter.Failure
+				for _, r := range rs {
+					if !r.NoFail() {
+						ret = append(ret, r)
+					}
+				}
+				if len(ret) > 0 {
+					emit(ret)
+				}
+			})
+			chunk = chunk[:0]
+			return err
+		}
+		for lines.next() {
+			if chunk = append(chunk, lines.text); len(chunk) == 512 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		return lines.err()
+	}
 	prefMatched := 0
 	for lines.next() {
 		line := lines.text
