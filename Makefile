@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TAGS    ?= $(shell pkg-config --exists libhs 2>/dev/null && echo "hyperscan hyperscan_v54")
 GOTAGS  := -tags '$(TAGS)'
 
-.PHONY: all build test test-race bench lint fuzz install deps clean
+.PHONY: all build test test-race bench bench-regex lint fuzz install deps clean
 
 all: build
 
@@ -28,6 +28,11 @@ test-race: deps
 ## bench: benchmarks, figures printed (no timed assertions)
 bench:
 	GOMAXPROCS=1 $(GO) test $(GOTAGS) -run '^$$' -bench . -benchmem ./...
+
+## bench-regex: the filter on 1M-line sshd logs, fail2ban-regex in the same run
+bench-regex: deps
+	$(GO) test $(GOTAGS) -count=1 -run TestFail2banSamples ./tests/compat >/dev/null
+	$(GO) run $(GOTAGS) ./tests/bench/regexbench
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
