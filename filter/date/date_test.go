@@ -3,6 +3,7 @@ package date
 import (
 	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,7 +68,9 @@ func TestRE2FormsAgreeWithRegexp2(t *testing.T) {
 			for i := 0; i < 20; i++ {
 				line := surroundings[r.Intn(len(surroundings))] + d + surroundings[r.Intn(len(surroundings))] + "host sshd[1]: msg"
 				sameOnBothEngines(t, tp, line)
-				n++
+				// Long lines take the windowed search.
+				sameOnBothEngines(t, tp, line+strings.Repeat(" padding", 20))
+				n += 2
 			}
 		}
 	}
@@ -175,4 +178,53 @@ func ExampleDetector_Match() {
 	f, _ := d.Match("Aug 14 11:22:33 host sshd[42]: Failed password")
 	fmt.Println(f.Time)
 	// Output: 2005-08-14 11:22:33 +0000 UTC
+}
+
+// syslogLines are lines around the syslog template's edge cases.
+var syslogLines = []string{
+	"Aug 14 11:22:33 host", "aug 14 11:22:33", "Sun Aug 14 11:22:33 2005 x", "Sun Aug 14 11:22:33 2105 x",
+	"Aug  4 1:2:3", "Aug 04 01:02:03.123456789 x", "Aug 31 23:59:61", "Aug 32 11:22:33", "Aug 3 11:22:33",
+	"Aug 14  1:22:33", "[Aug 14 11:22:33]", "::Aug 14 11:22:33", ":::Aug 14 11:22:33", "Aug 14 11:22:33x",
+	"Aug 14 11:22:33.x", "Aug 14 11:22:33 20051", "Mon Tue 14 11:22:33", "Aug 14 11:22", "Aug 14 24:00:00",
+	"Aug 14 11:22:33_", "Aug 14 11:22:3 ", "Sept 14 11:22:33", "Aug 10 11:22:33", "Aug 0 11:22:33", "Aug 19 3:04:05",
+}
+
+// The hand-written syslog matcher agrees with the template's RE2 form.
+func TestSyslogMatcherAgreesWithRegex(t *testing.T) {
+	tp := syslogTemplate(t)
+	for _, l := range syslogLines {
+		sameAsRegex(t, tp, l)
+		sameAsRegex(t, tp, l+strings.Repeat(" tail", 30))
+	}
+}
+
+func syslogTemplate(t testing.TB) *Template {
+	tp, err := templateFor(syslogPattern, testNow, 2000)
+	if err != nil || tp.fast == nil || tp.re2 == nil {
+		t.Fatalf("syslog template: %v", err)
+	}
+	return tp
+}
+
+func sameAsRegex(t *testing.T, tp *Template, line string) {
+	t.Helper()
+	var g1, g2 fields
+	s1, e1, ok1 := tp.match(line, &g1)
+	fast := tp.fast
+	tp.fast = nil
+	s2, e2, ok2 := tp.match(line, &g2)
+	tp.fast = fast
+	if ok1 != ok2 || s1 != s2 || e1 != e2 || g1 != g2 {
+		t.Fatalf("%q: matcher (%v %d %d %q), regex (%v %d %d %q)", line, ok1, s1, e1, g1, ok2, s2, e2, g2)
+	}
+}
+
+func FuzzSyslogMatcher(f *testing.F) {
+	for _, l := range syslogLines {
+		f.Add(l)
+	}
+	tp := syslogTemplate(f)
+	f.Fuzz(func(t *testing.T, line string) {
+		sameAsRegex(t, tp, line)
+	})
 }

@@ -44,6 +44,17 @@ type Detector struct {
 	Hits []int
 	fv   fields // scratch for one match
 	best fields
+	last int // the template that matched last, +1 (0: none)
+	// The time of the last date text: the same text (lines of the same
+	// second) within the same second of "now" gives the same time.
+	cache struct {
+		tmpl      int
+		text      string
+		sec       int64
+		t         time.Time
+		err       error
+		populated bool
+	}
 }
 
 // Options configure a Detector.
@@ -227,6 +238,16 @@ type Found struct {
 func (d *Detector) Match(line string) (Found, bool) {
 	best, bestIdx := -1, -1
 	var bestStart, bestEnd int
+	// As fail2ban: the template anchored at the line start that matched the
+	// last line is tried first.
+	if d.last > 0 {
+		i := d.last - 1
+		if t := d.Templates[i]; t.Anchored() {
+			if s, e, ok := t.match(line, &d.fv); ok {
+				return d.found(i, s, e, d.fv, line)
+			}
+		}
+	}
 	for i, t := range d.Templates {
 		s, e, ok := t.match(line, &d.fv)
 		if !ok {
@@ -243,16 +264,35 @@ func (d *Detector) Match(line string) (Found, bool) {
 	if bestIdx < 0 {
 		return Found{}, false
 	}
-	d.Hits[bestIdx]++
-	f := Found{Start: bestStart, End: bestEnd, Template: bestIdx}
-	if bestStart == bestEnd {
+	return d.found(bestIdx, bestStart, bestEnd, d.best, line)
+}
+
+func (d *Detector) found(i, start, end int, fv fields, line string) (Found, bool) {
+	d.Hits[i]++
+	d.last = i + 1
+	f := Found{Start: start, End: end, Template: i}
+	if start == end {
 		return f, true
 	}
-	t, err := d.templateTime(d.Templates[bestIdx], &d.best)
+	t, err := d.cachedTime(i, line[start:end], &fv)
 	if err == nil {
 		f.Time = t
 	}
 	return f, true
+}
+
+// cachedTime is templateTime, remembering the last answer. The year and
+// day a date leaves out are inferred by comparing whole-second times with
+// now, so within one second of now the same text gives the same time.
+func (d *Detector) cachedTime(i int, text string, fv *fields) (time.Time, error) {
+	sec := d.Now().Unix()
+	c := &d.cache
+	if c.populated && c.tmpl == i && c.sec == sec && c.text == text {
+		return c.t, c.err
+	}
+	t, err := d.templateTime(d.Templates[i], fv)
+	c.tmpl, c.text, c.sec, c.t, c.err, c.populated = i, text, sec, t, err, true
+	return t, err
 }
 
 func (d *Detector) templateTime(t *Template, fv *fields) (time.Time, error) {

@@ -90,6 +90,16 @@ var codeRE = regexp.MustCompile(`%(%|Ex[YyZzdmHkMSl]|[aAbBdfGHIjklmMpSuUVwWxXyYz
 // first (fail2ban: 2000, fail2ban-regex: 1969) to three years after now, so
 // that %ExY accepts no implausible year.
 func centuries(now time.Time, first int) string {
+	var list []string
+	for k := range centurySet(now, first) {
+		list = append(list, k)
+	}
+	sort.Strings(list)
+	return "(?:" + strings.Join(list, "|") + ")"
+}
+
+// centurySet is the set of first three digits centuries alternates.
+func centurySet(now time.Time, first int) map[string]bool {
 	set := map[string]bool{}
 	add := func(y int) { set[fmt.Sprintf("%04d", y)[:3]] = true }
 	add(now.Year() - 1)
@@ -97,12 +107,7 @@ func centuries(now time.Time, first int) string {
 	for y := first; y <= now.Year()+1; y += 3 {
 		add(y)
 	}
-	var list []string
-	for k := range set {
-		list = append(list, k)
-	}
-	sort.Strings(list)
-	return "(?:" + strings.Join(list, "|") + ")"
+	return set
 }
 
 // tzAbbrRE is fail2ban's time zone abbreviation.

@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/f2bx/f2bx/filter/pyre"
 )
@@ -204,4 +205,79 @@ func re2Form(gf, body, begin string, end bool) (*regexp.Regexp, bool) {
 		return nil, false
 	}
 	return re, true
+}
+
+// windowOf is how much of a line a template's RE2 form needs to see: its
+// longest match and one character more (what a failing alternative can
+// look at), or 0 when unbounded or not anchored at the start.
+func windowOf(re *regexp.Regexp) int {
+	parsed, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return 0
+	}
+	if parsed.Op != syntax.OpConcat || len(parsed.Sub) == 0 || parsed.Sub[0].Op != syntax.OpBeginText {
+		return 0
+	}
+	n := maxLen(parsed.Simplify())
+	if n < 0 {
+		return 0
+	}
+	return n + utf8.UTFMax
+}
+
+// maxLen is the longest match of re in bytes (UTF-8), or -1 when
+// unbounded.
+func maxLen(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			n += utf8.RuneLen(r)
+		}
+		if re.Flags&syntax.FoldCase != 0 {
+			n *= 3 // a folded letter may be wider
+		}
+		return n
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return utf8.UTFMax
+	case syntax.OpCapture:
+		return maxLen(re.Sub[0])
+	case syntax.OpQuest:
+		return maxLen(re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus:
+		return -1
+	case syntax.OpRepeat:
+		if re.Max < 0 {
+			return -1
+		}
+		n := maxLen(re.Sub[0])
+		if n < 0 {
+			return -1
+		}
+		return n * re.Max
+	case syntax.OpAlternate:
+		m := 0
+		for _, s := range re.Sub {
+			n := maxLen(s)
+			if n < 0 {
+				return -1
+			}
+			m = max(m, n)
+		}
+		return m
+	case syntax.OpConcat:
+		sum := 0
+		for _, s := range re.Sub {
+			n := maxLen(s)
+			if n < 0 {
+				return -1
+			}
+			sum += n
+		}
+		return sum
+	}
+	return -1
 }

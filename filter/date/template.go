@@ -41,6 +41,8 @@ type Template struct {
 	grpIdx int
 	re     *regexp2.Regexp
 	re2    *regexp.Regexp // the exact RE2 form, when there is one
+	window int            // bytes of a line the RE2 form needs (0: all)
+	fast   *syslogMatcher // a matcher without regex engine, when there is one
 	fields []string       // strptime field names used
 	// re2Fields and r2Fields map group numbers to field codes (-1: none).
 	re2Fields []int8
@@ -132,6 +134,7 @@ func (t *Template) setRegex(regex string, begin string, end bool) error {
 		t.re2, _ = re2Form(gf, cleanBody, mode, boundEnd)
 	}
 	if t.re2 != nil {
+		t.window = windowOf(t.re2)
 		for _, n := range t.re2.SubexpNames() {
 			t.re2Fields = append(t.re2Fields, fieldOf(n))
 		}
@@ -168,6 +171,9 @@ func newPatternTemplate(pattern string, now time.Time, first int) (*Template, er
 		p, begin = p[len("{^LN-BEG}"):], "start"
 	}
 	fields := fieldRE(now, first)
+	if pattern == syslogPattern {
+		t.fast = &syslogMatcher{years: centurySet(now, first)}
+	}
 	var name, regex strings.Builder
 	last := 0
 	for _, loc := range codeRE.FindAllStringSubmatchIndex(p, -1) {
@@ -268,9 +274,30 @@ func templateFor(pattern string, now time.Time, first int) (*Template, error) {
 // match searches the template in line; it returns the span of the date
 // text (group 1) and fills fv with the fields and the value (grpIdx).
 func (t *Template) match(line string, fv *fields) (start, end int, ok bool) {
+	if t.fast != nil {
+		if s, e, ok, bail := t.fast.match(line, fv); !bail {
+			if ok {
+				fv[fValue] = line[s:e]
+			}
+			return s, e, ok
+		}
+	}
 	*fv = fields{}
 	if t.re2 != nil {
-		loc := t.re2.FindStringSubmatchIndex(line)
+		var loc []int
+		if t.window > 0 && len(line) > t.window {
+			// A match anchored at the start that ends before the window's
+			// end is the match in the whole line: no alternative of the
+			// template can look further.
+			if loc = t.re2.FindStringSubmatchIndex(line[:t.window]); loc != nil && loc[1] >= t.window {
+				loc = nil
+			}
+			if loc == nil {
+				loc = t.re2.FindStringSubmatchIndex(line)
+			}
+		} else {
+			loc = t.re2.FindStringSubmatchIndex(line)
+		}
 		if loc == nil || loc[2] < 0 {
 			return 0, 0, false
 		}

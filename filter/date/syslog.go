@@ -1,0 +1,250 @@
+package date
+
+// syslogPattern is the default template of syslog lines, anchored at the
+// line start: "Aug 14 11:22:33", optionally with weekday, fraction, year.
+const syslogPattern = `{^LN-BEG}(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`
+
+// syslogMatcher matches syslogPattern without a regex engine. It follows
+// the template's regex exactly, taking its alternatives in the order a
+// backtracking engine would; on any non-ASCII character it gives up and
+// the caller uses the regex (the regex's \d and \w are Unicode-aware).
+type syslogMatcher struct {
+	years map[string]bool // first three digits %ExY accepts
+	line  string
+	fv    *fields
+	bail  bool
+}
+
+var (
+	dayNames   = [...]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	monthNames = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+)
+
+func lower3(s string) (string, bool) {
+	if len(s) < 3 {
+		return "", false
+	}
+	var b [3]byte
+	for i := 0; i < 3; i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return string(b[:]), true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isASCIIWord(c byte) bool {
+	return c == '_' || isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+// match returns the date span, or ok false; bail reports that the regex
+// must decide.
+func (m *syslogMatcher) match(line string, fv *fields) (start, end int, ok, bail bool) {
+	m.line, m.fv, m.bail = line, fv, false
+	for i := 0; i < len(line) && i < 64; i++ {
+		if line[i] >= 0x80 {
+			return 0, 0, false, true
+		}
+	}
+	// ^(?:\W{0,2})? then a letter: the non-word characters in front.
+	k := 0
+	for k < len(line) && k < 3 && !isASCIIWord(line[k]) {
+		k++
+	}
+	if k > 2 {
+		return 0, 0, false, false
+	}
+	*fv = fields{}
+	if e, ok := m.weekday(k); ok {
+		return k, e, true, m.bail
+	}
+	return 0, 0, false, m.bail
+}
+
+// Each step tries its alternatives in the regex's order and returns the
+// end of the date when the rest matched.
+
+func (m *syslogMatcher) weekday(p int) (int, bool) {
+	if d, ok := lower3(m.line[p:]); ok && p+3 < len(m.line) && m.line[p+3] == ' ' {
+		for _, n := range dayNames {
+			if d == n {
+				if e, ok := m.month(p + 4); ok {
+					m.fv[fa] = m.line[p : p+3]
+					return e, true
+				}
+			}
+		}
+	}
+	return m.month(p)
+}
+
+func (m *syslogMatcher) month(p int) (int, bool) {
+	mo, ok := lower3(m.line[p:])
+	if !ok || p+3 >= len(m.line) || m.line[p+3] != ' ' {
+		return 0, false
+	}
+	for _, n := range monthNames {
+		if mo == n {
+			if e, ok := m.day(p + 4); ok {
+				m.fv[fb] = m.line[p : p+3]
+				return e, true
+			}
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// day: [1-2]\d | [0 ]?[1-9] | 3[0-1], then " ".
+func (m *syslogMatcher) day(p int) (int, bool) {
+	l := m.line
+	try := func(n int) (int, bool) {
+		if p+n < len(l) && l[p+n] == ' ' {
+			if e, ok := m.hour(p + n + 1); ok {
+				m.fv[fd] = l[p : p+n]
+				return e, true
+			}
+		}
+		return 0, false
+	}
+	if p+1 < len(l) && (l[p] == '1' || l[p] == '2') && isDigit(l[p+1]) {
+		if e, ok := try(2); ok {
+			return e, true
+		}
+	}
+	if p+1 < len(l) && (l[p] == '0' || l[p] == ' ') && l[p+1] >= '1' && l[p+1] <= '9' {
+		if e, ok := try(2); ok {
+			return e, true
+		}
+	}
+	if p < len(l) && l[p] >= '1' && l[p] <= '9' {
+		if e, ok := try(1); ok {
+			return e, true
+		}
+	}
+	if p+1 < len(l) && l[p] == '3' && (l[p+1] == '0' || l[p+1] == '1') {
+		if e, ok := try(2); ok {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
+// hour: " ?[0-2]?\d" then ":".
+func (m *syslogMatcher) hour(p int) (int, bool) {
+	l := m.line
+	for _, sp := range []int{1, 0} {
+		q := p + sp
+		if sp == 1 && (p >= len(l) || l[p] != ' ') {
+			continue
+		}
+		for _, two := range []bool{true, false} {
+			n := 1
+			if two {
+				if q+1 >= len(l) || l[q] < '0' || l[q] > '2' || !isDigit(l[q+1]) {
+					continue
+				}
+				n = 2
+			} else if q >= len(l) || !isDigit(l[q]) {
+				continue
+			}
+			if q+n < len(l) && l[q+n] == ':' {
+				if e, ok := m.minute(q + n + 1); ok {
+					m.fv[fH] = l[q : q+n]
+					return e, true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// minute: [0-5]?\d then ":".
+func (m *syslogMatcher) minute(p int) (int, bool) {
+	l := m.line
+	for _, n := range []int{2, 1} {
+		if n == 2 && (p+1 >= len(l) || l[p] < '0' || l[p] > '5' || !isDigit(l[p+1])) {
+			continue
+		}
+		if n == 1 && (p >= len(l) || !isDigit(l[p])) {
+			continue
+		}
+		if p+n < len(l) && l[p+n] == ':' {
+			if e, ok := m.second(p + n + 1); ok {
+				m.fv[fM] = l[p : p+n]
+				return e, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// second: [0-5]?\d | 6[0-1].
+func (m *syslogMatcher) second(p int) (int, bool) {
+	l := m.line
+	try := func(n int) (int, bool) {
+		if e, ok := m.fraction(p + n); ok {
+			m.fv[fS] = l[p : p+n]
+			return e, true
+		}
+		return 0, false
+	}
+	if p+1 < len(l) && l[p] >= '0' && l[p] <= '5' && isDigit(l[p+1]) {
+		if e, ok := try(2); ok {
+			return e, true
+		}
+	}
+	if p < len(l) && isDigit(l[p]) {
+		if e, ok := try(1); ok {
+			return e, true
+		}
+	}
+	if p+1 < len(l) && l[p] == '6' && (l[p+1] == '0' || l[p+1] == '1') {
+		if e, ok := try(2); ok {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
+// fraction: (?:\.[0-9]{1,6})?, greedy.
+func (m *syslogMatcher) fraction(p int) (int, bool) {
+	l := m.line
+	if p < len(l) && l[p] == '.' {
+		n := 0
+		for n < 6 && p+1+n < len(l) && isDigit(l[p+1+n]) {
+			n++
+		}
+		for ; n >= 1; n-- {
+			if e, ok := m.year(p + 1 + n); ok {
+				return e, true // fail2ban ignores the fraction
+			}
+		}
+	}
+	return m.year(p)
+}
+
+// year: (?: %ExY)?, greedy, then the end of the date.
+func (m *syslogMatcher) year(p int) (int, bool) {
+	l := m.line
+	if p+5 <= len(l) && l[p] == ' ' && m.years[l[p+1:p+4]] && isDigit(l[p+4]) {
+		if m.after(p + 5) {
+			m.fv[fY] = l[p+1 : p+5]
+			return p + 5, true
+		}
+	}
+	if m.after(p) {
+		return p, true
+	}
+	return 0, false
+}
+
+// after checks the template's end: the end of the line or a non-word
+// character.
+func (m *syslogMatcher) after(p int) bool {
+	return p >= len(m.line) || !isASCIIWord(m.line[p])
+}
