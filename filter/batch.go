@@ -41,7 +41,7 @@ func (f *Filter) ProcessLines(lines []string, emit func(i int, fails []Failure))
 		b.cand = make([]uint64, len(lines))
 	}
 	b.cand = b.cand[:len(lines)]
-	if err := f.pre.scan(b.block, b.starts, b.cand); err != nil {
+	if err := f.pre.scan(b.block, b.starts, b.cand, 1); err != nil {
 		return err
 	}
 	for i, tl := range b.lines {

@@ -57,6 +57,7 @@ type Filter struct {
 	Dates       *date.Detector
 	maxLines    int
 	useDNS      string
+	datePattern string
 	o           Options
 	buf         []tupleLine
 	lastDate    time.Time
@@ -178,6 +179,7 @@ func New(c config.Filter, o Options) (*Filter, error) {
 		}
 		f.Ignore = append(f.Ignore, r)
 	}
+	f.datePattern = c.DatePattern
 	if f.Dates, err = date.New(c.DatePattern, date.Options{Now: o.Now, Loc: o.Loc, TimeZone: o.TimeZone, AnyYear: o.AnyYear}); err != nil {
 		return nil, fmt.Errorf("datepattern: %w", err)
 	}

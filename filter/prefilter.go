@@ -9,10 +9,18 @@ import (
 // path would match: it may only report too much. With it, the exact path
 // runs only the candidate failregexes of candidate lines.
 type prefilter interface {
-	// scan reports candidate failregexes per line: cand[i] gets bit r set
-	// when failregex r may match line i. block is the lines, each followed
-	// by "\n"; starts are their offsets.
-	scan(block []byte, starts []int, cand []uint64) error
+	// scan reports candidate failregexes per line and member filter:
+	// cand[i*stride+m] gets bit r set when failregex r of member m may
+	// match line i. block is the lines, each followed by "\n"; starts are
+	// their offsets.
+	scan(block []byte, starts []int, cand []uint64, stride int) error
+}
+
+// prefilterSource is one filter's regexes, for a prefilter shared by the
+// filters of a group.
+type prefilterSource struct {
+	pref  *Regex
+	fails []*Regex
 }
 
 // maxPrefilterRegexes is how many failregexes one candidate mask holds.

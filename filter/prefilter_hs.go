@@ -14,36 +14,52 @@ import (
 const HyperscanAvailable = true
 
 // hsPrefilter scans blocks of lines with one Hyperscan database of all
-// failregexes.
+// failregexes of one or more filters (a pattern's id is member*64+regex).
 type hsPrefilter struct {
 	db      hyperscan.BlockDatabase
 	scratch *hyperscan.Scratch
-	always  uint64 // failregexes that run on every line
-	modes   []string
+	always  []uint64 // per member: failregexes that run on every line
+	modes   []string // per pattern id
 }
 
 func newPrefilter(pref *Regex, fails []*Regex, maxLines int) (prefilter, []string, error) {
 	if maxLines > 1 || len(fails) > maxPrefilterRegexes {
 		return nil, nil, nil
 	}
-	patterns, ok := prefilterPatterns(pref, fails)
-	p := &hsPrefilter{modes: make([]string, len(fails))}
+	p, err := newSharedPrefilter([]prefilterSource{{pref, fails}})
+	if p == nil || err != nil {
+		return nil, nil, err
+	}
+	return p, p.modes[:len(fails)], nil
+}
+
+// newSharedPrefilter builds one database for the failregexes of several
+// filters; nil when none can be prefiltered.
+func newSharedPrefilter(srcs []prefilterSource) (*hsPrefilter, error) {
+	p := &hsPrefilter{always: make([]uint64, len(srcs)), modes: make([]string, len(srcs)*maxPrefilterRegexes)}
 	flags := hyperscan.MultiLine | hyperscan.AllowEmpty
 	var compiled []*hyperscan.Pattern
-	for i, src := range patterns {
-		pc, err := "", error(nil)
-		if ok[i] {
-			pc, err = pyre.HyperscanSuperset(src)
+	for m, src := range srcs {
+		if len(src.fails) > maxPrefilterRegexes {
+			return nil, nil
 		}
-		if !ok[i] || err != nil {
-			p.always |= 1 << i
-			p.modes[i] = "every line"
-			continue
+		patterns, ok := prefilterPatterns(src.pref, src.fails)
+		for i, s := range patterns {
+			id := m*maxPrefilterRegexes + i
+			pc, err := "", error(nil)
+			if ok[i] {
+				pc, err = pyre.HyperscanSuperset(s)
+			}
+			if !ok[i] || err != nil {
+				p.always[m] |= 1 << i
+				p.modes[id] = "every line"
+				continue
+			}
+			pat := hyperscan.NewPattern(pc, flags)
+			pat.Id = id
+			p.modes[id] = "hyperscan"
+			compiled = append(compiled, pat)
 		}
-		pat := hyperscan.NewPattern(pc, flags)
-		pat.Id = i
-		p.modes[i] = "hyperscan"
-		compiled = append(compiled, pat)
 	}
 	if _, err := hyperscan.NewBlockDatabase(compiled...); err != nil && len(compiled) > 0 {
 		// Some pattern has what Hyperscan lacks (lookarounds,
@@ -51,40 +67,40 @@ func newPrefilter(pref *Regex, fails []*Regex, maxLines int) (prefilter, []strin
 		// approximation that matches at least what the regex matches.
 		var kept []*hyperscan.Pattern
 		for _, pat := range compiled {
+			id := pat.Id
 			if _, err := hyperscan.NewBlockDatabase(pat); err != nil {
-				id := pat.Id
 				pat = hyperscan.NewPattern(string(pat.Expression), flags|hyperscan.PrefilterMode)
 				pat.Id = id
 				if _, err := hyperscan.NewBlockDatabase(pat); err != nil {
-					p.always |= 1 << pat.Id
-					p.modes[pat.Id] = "every line"
+					p.always[id/maxPrefilterRegexes] |= 1 << (id % maxPrefilterRegexes)
+					p.modes[id] = "every line"
 					continue
 				}
-				p.modes[pat.Id] = "hyperscan prefilter"
+				p.modes[id] = "hyperscan prefilter"
 			}
 			kept = append(kept, pat)
 		}
 		compiled = kept
 	}
 	if len(compiled) == 0 {
-		return nil, p.modes, nil
+		return nil, nil
 	}
 	db, err := hyperscan.NewBlockDatabase(compiled...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("hyperscan: %w", err)
+		return nil, fmt.Errorf("hyperscan: %w", err)
 	}
 	s, err := hyperscan.NewScratch(db)
 	if err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("hyperscan scratch: %w", err)
+		return nil, fmt.Errorf("hyperscan scratch: %w", err)
 	}
 	p.db, p.scratch = db, s
-	return p, p.modes, nil
+	return p, nil
 }
 
-func (p *hsPrefilter) scan(block []byte, starts []int, cand []uint64) error {
+func (p *hsPrefilter) scan(block []byte, starts []int, cand []uint64, stride int) error {
 	for i := range cand {
-		cand[i] = p.always
+		cand[i] = p.always[i%stride]
 	}
 	return p.db.Scan(block, p.scratch, func(id uint, from, to uint64, flags uint, ctx interface{}) error {
 		end := int(to) - 1
@@ -92,8 +108,8 @@ func (p *hsPrefilter) scan(block []byte, starts []int, cand []uint64) error {
 			end = 0
 		}
 		i := sort.SearchInts(starts, end+1) - 1
-		if i >= 0 && i < len(cand) {
-			cand[i] |= 1 << id
+		if i >= 0 && i*stride < len(cand) {
+			cand[i*stride+int(id)/maxPrefilterRegexes] |= 1 << (id % maxPrefilterRegexes)
 		}
 		return nil
 	}, nil)

@@ -10,3 +10,6 @@ const HyperscanAvailable = false
 func newPrefilter(pref *Regex, fails []*Regex, maxLines int) (prefilter, []string, error) {
 	return nil, nil, nil
 }
+
+// newSharedPrefilter has nothing to share without Hyperscan.
+func newSharedPrefilter(srcs []prefilterSource) (prefilter, error) { return nil, nil }

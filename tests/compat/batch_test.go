@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/f2bx/f2bx"
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/config/fail2ban"
+	"github.com/f2bx/f2bx/config/native"
 	"github.com/f2bx/f2bx/filter"
 	"github.com/f2bx/f2bx/tests/bench/sshdlog"
 	"github.com/f2bx/f2bx/tests/fail2banpkg"
@@ -104,4 +106,73 @@ func TestBatchPathMatchesExactPath(t *testing.T) {
 		total += compareBatch(t, "generated sshd "+mode, cfg.Jails[0].Filter, lines)
 	}
 	t.Logf("batch path (hyperscan: %v) and line path agree on %d failures", filter.HyperscanAvailable, total)
+}
+
+// TestGroupMatchesExactPath runs several jails' filters over one log as a
+// group (one shared scan) and requires each filter's failures to be those
+// of the filter alone, line by line.
+func TestGroupMatchesExactPath(t *testing.T) {
+	pkg := fail2banpkg.Get(t)
+	load := func(name string, params [][2]string) config.Filter {
+		cmds, err := fail2ban.ReadFilter(pkg.ConfDir(), name, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := config.FromStream(append(append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...), fail2ban.Command{"start", "jail"}))
+		return cfg.Jails[0].Filter
+	}
+	own := func(spec string) config.Filter {
+		c, err := native.LoadFilter([]native.Layer{{Name: "embedded", FS: f2bx.Defaults}}, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	specs := []config.Filter{
+		load("sshd", nil), load("sshd", [][2]string{{"mode", "aggressive"}}),
+		own("sshd"), own("sshd[mode=aggressive]"), load("apache-auth", nil),
+	}
+	gen := sshdlog.Generate(sshdlog.Spec{Lines: 20000, Failures: 0.3, Addresses: 500, IPv6: 0.2, Start: time.Now().Add(-time.Hour), Seed: 11})
+	lines := strings.Split(strings.TrimSuffix(string(gen), "\n"), "\n")
+	now := time.Now()
+	opts := filter.Options{Now: func() time.Time { return now }, AcceptNoDate: true, RawHost: true}
+	var members []*filter.Filter
+	want := make([][]string, len(specs))
+	for k, c := range specs {
+		alone, err := filter.New(c, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range lines {
+			if r := alone.ProcessLine(l); len(r) > 0 {
+				want[k] = append(want[k], failureKey(i, r))
+			}
+		}
+		m, _ := filter.New(c, opts)
+		members = append(members, m)
+	}
+	g, err := filter.NewGroup(members...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([][]string, len(specs))
+	for s := 0; s < len(lines); s += 256 {
+		err := g.ProcessLines(lines[s:min(s+256, len(lines))], func(m, i int, r []filter.Failure) {
+			got[m] = append(got[m], failureKey(s+i, r))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := 0
+	for k := range specs {
+		if strings.Join(want[k], "\n") != strings.Join(got[k], "\n") {
+			t.Errorf("filter %d: the group gives %d failure lines, alone %d", k, len(got[k]), len(want[k]))
+		}
+		total += len(want[k])
+	}
+	if total < 10000 {
+		t.Errorf("only %d failure lines", total)
+	}
+	t.Logf("%d filters over one source: %d failure lines, as each filter alone", len(specs), total)
 }
