@@ -275,3 +275,22 @@ func toDuration(v any) (Duration, error) {
 	}
 	return DurationOf(s), nil
 }
+
+// Fail2banFilter reads filter.d/NAME of a fail2ban directory on its own,
+// with parameters (as name[k=v] gives them), into the model; it also
+// returns the filter's commands.
+func Fail2banFilter(dir, name string, params [][2]string) (Filter, []fail2ban.Command, error) {
+	cmds, err := fail2ban.ReadFilter(dir, name, params)
+	if err != nil {
+		return Filter{}, nil, err
+	}
+	st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
+	c, err := FromStream(append(st, fail2ban.Command{"start", "jail"}))
+	if err != nil {
+		return Filter{}, nil, err
+	}
+	if len(c.Jails) != 1 {
+		return Filter{}, nil, fmt.Errorf("filter %s: %v", name, c.Errors)
+	}
+	return c.Jails[0].Filter, cmds, nil
+}

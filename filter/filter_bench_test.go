@@ -19,8 +19,9 @@ func benchLines(b *testing.B, failures float64) []string {
 	return lines
 }
 
-func benchmarkOwnSSHD(b *testing.B, failures float64) {
-	c, err := native.LoadFilter([]native.Layer{{Name: "embedded", FS: f2bx.Defaults}}, "sshd")
+// ownFilter compiles one of f2bx's shipped filters.
+func ownFilter(b *testing.B, spec string) *Filter {
+	c, err := native.LoadFilter([]native.Layer{{Name: "embedded", FS: f2bx.Defaults}}, spec)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -28,6 +29,11 @@ func benchmarkOwnSSHD(b *testing.B, failures float64) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return f
+}
+
+func benchmarkOwnSSHD(b *testing.B, failures float64) {
+	f := ownFilter(b, "sshd")
 	lines := benchLines(b, failures)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -47,14 +53,7 @@ func BenchmarkOwnSSHD50(b *testing.B) { benchmarkOwnSSHD(b, 0.50) }
 // benchmarkBatch runs the batch path (the Hyperscan prefilter in
 // Hyperscan builds) over blocks of 512 lines.
 func benchmarkBatch(b *testing.B, spec string, failures float64) {
-	c, err := native.LoadFilter([]native.Layer{{Name: "embedded", FS: f2bx.Defaults}}, spec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f, err := New(c, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := ownFilter(b, spec)
 	lines := benchLines(b, failures)
 	b.ReportAllocs()
 	b.ResetTimer()

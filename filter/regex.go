@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
 	"github.com/f2bx/f2bx/filter/pyre"
@@ -184,7 +183,7 @@ func (r *Regex) searchRegexp2(buf string) (*Match, error) {
 	if err != nil || m == nil {
 		return nil, err
 	}
-	offs := runeOffsets(buf)
+	offs := pyre.RuneOffsets(buf)
 	spans := make([]int, 2*len(r.names))
 	for i := range r.names {
 		g := &m.Group
@@ -202,17 +201,4 @@ func (r *Regex) searchRegexp2(buf string) (*Match, error) {
 		spans[2*i], spans[2*i+1] = offs(g.Index), offs(g.Index+g.Length)
 	}
 	return &Match{Buf: buf, spans: spans, re: r}, nil
-}
-
-// runeOffsets maps rune indexes of s (regexp2's) to byte offsets.
-func runeOffsets(s string) func(int) int {
-	if utf8.RuneCountInString(s) == len(s) {
-		return func(i int) int { return i }
-	}
-	var table []int
-	for i := range s {
-		table = append(table, i)
-	}
-	table = append(table, len(s))
-	return func(i int) int { return table[i] }
 }

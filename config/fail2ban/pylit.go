@@ -210,3 +210,7 @@ func sortedStrings(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// PyRepr renders v (a command value, or the options of ExtractOptions) as
+// Python's repr() does, as fail2ban's tools print it.
+func PyRepr(v any) string { return pyRepr(v) }

@@ -326,26 +326,6 @@ func (t *Template) match(line string, fv *fields) (start, end int, ok bool) {
 	if v := m.GroupByNumber(t.grpIdx); v != nil && len(v.Captures) > 0 {
 		fv[fValue] = v.String()
 	}
-	offs := runeOffsets(line)
+	offs := pyre.RuneOffsets(line)
 	return offs(g.Index), offs(g.Index + g.Length), true
-}
-
-// runeOffsets maps regexp2's rune indexes to byte offsets.
-func runeOffsets(s string) func(int) int {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return func(i int) int { return i }
-	}
-	var table []int
-	for i := range s {
-		table = append(table, i)
-	}
-	table = append(table, len(s))
-	return func(i int) int { return table[i] }
 }

@@ -343,3 +343,17 @@ func head(s string, n int) string {
 	}
 	return s
 }
+
+// RuneOffsets maps rune indexes of s (regexp2 reports positions in runes)
+// to byte offsets.
+func RuneOffsets(s string) func(int) int {
+	if utf8.RuneCountInString(s) == len(s) {
+		return func(i int) int { return i }
+	}
+	table := make([]int, 0, len(s)+1)
+	for i := range s {
+		table = append(table, i)
+	}
+	table = append(table, len(s))
+	return func(i int) int { return table[i] }
+}

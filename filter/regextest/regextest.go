@@ -55,6 +55,7 @@ var filterNameRE = regexp.MustCompile(`(?s)^/{0,3}[\w/_\-.]+(?:\[.*\])?$`)
 // source is where the regexes came from, for the report header.
 type source struct {
 	header       string
+	options      string // "Use   filter options" line, if any
 	filter       config.Filter
 	setsMaxLines bool
 }
@@ -101,23 +102,19 @@ func resolve(arg string, o Options) (*source, error) {
 					header = fmt.Sprintf("Use   failregex file : %s", name)
 				}
 			}
-			cmds, err := fail2ban.ReadFilter(base, fname, kv)
+			c, cmds, err := config.Fail2banFilter(base, fname, kv)
 			if err != nil {
 				return nil, fmt.Errorf("failed to load filter %s: %v", arg, err)
-			}
-			st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
-			cfg, err := config.FromStream(append(st, fail2ban.Command{"start", "jail"}))
-			if err != nil {
-				return nil, fmt.Errorf("failed to load filter %s: %v", arg, err)
-			}
-			if len(cfg.Jails) != 1 {
-				return nil, fmt.Errorf("failed to load filter %s: %v", arg, cfg.Errors)
 			}
 			sets := false
-			for _, c := range cmds {
-				sets = sets || (len(c) > 2 && c[2] == "maxlines")
+			for _, cmd := range cmds {
+				sets = sets || (len(cmd) > 2 && cmd[2] == "maxlines")
 			}
-			return &source{header: header, filter: cfg.Jails[0].Filter, setsMaxLines: sets}, nil
+			src := &source{header: header, filter: c, setsMaxLines: sets}
+			if len(kv) > 0 {
+				src.options = "Use   filter options : " + fail2ban.PyRepr(params)
+			}
+			return src, nil
 		}
 		if !strings.Contains(name, "/") && len(o.Native) > 0 {
 			if c, err := native.LoadFilter(o.Native, arg); err == nil {
@@ -186,6 +183,9 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 	}
 	c := src.filter
 	out("%s", src.header)
+	if src.options != "" {
+		out("%s", src.options)
+	}
 	if ignoreArg != "" {
 		c.IgnoreRegex = []string{ignoreArg}
 		out("Use ignoreregex line : %s", shortstr(ignoreArg))
@@ -408,25 +408,6 @@ func printReport(w io.Writer, rep *Report, o Options, matched, missed, ignored [
 	pprintList(w, dates, "[# of hits] date format")
 	fmt.Fprintf(w, "\nLines: %d lines, %d ignored, %d matched, %d missed\n", rep.Lines, rep.Ignored, rep.Matched, rep.Missed)
 	fmt.Fprintf(w, "[processed in %.2f sec, %.0f lines/s]\n", rep.Seconds, rep.LinesPerSec)
-	var engines []string
-	add := func(kind string, i int, r RegexReport) {
-		e := fmt.Sprintf("%s %d: %s", kind, i, r.Engine)
-		if r.Why != "" {
-			e += " (" + r.Why + ")"
-		}
-		engines = append(engines, e)
-	}
-	if rep.PrefRegex != nil {
-		add("prefregex", 0, *rep.PrefRegex)
-	}
-	for i, r := range rep.FailRegex {
-		add("failregex", i+1, r)
-	}
-	for i, r := range rep.IgnoreRegex {
-		add("ignoreregex", i+1, r)
-	}
-	fmt.Fprintln(w, "\nEngines:")
-	pprintList(w, engines, "")
 	fmt.Fprintln(w)
 	printLines := func(kind string, n int, list []string, all bool) {
 		if n == 0 {
@@ -452,6 +433,25 @@ func printReport(w io.Writer, rep *Report, o Options, matched, missed, ignored [
 	if !o.PrintNoMissed {
 		printLines("missed", rep.Missed, missed, o.PrintAllMissed)
 	}
+	var engines []string
+	add := func(kind string, i int, r RegexReport) {
+		e := fmt.Sprintf("%s %d: %s", kind, i, r.Engine)
+		if r.Why != "" {
+			e += " (" + r.Why + ")"
+		}
+		engines = append(engines, e)
+	}
+	if rep.PrefRegex != nil {
+		add("prefregex", 0, *rep.PrefRegex)
+	}
+	for i, r := range rep.FailRegex {
+		add("failregex", i+1, r)
+	}
+	for i, r := range rep.IgnoreRegex {
+		add("ignoreregex", i+1, r)
+	}
+	fmt.Fprintln(w, "Engines:")
+	pprintList(w, engines, "")
 }
 
 // lineSource yields the lines to test.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/f2bx/f2bx"
 	"github.com/f2bx/f2bx/config"
-	"github.com/f2bx/f2bx/config/fail2ban"
 	"github.com/f2bx/f2bx/config/native"
 	"github.com/f2bx/f2bx/filter"
 	"github.com/f2bx/f2bx/tests/bench/sshdlog"
@@ -76,13 +75,8 @@ func TestBatchPathMatchesExactPath(t *testing.T) {
 	total := 0
 	for _, e := range ents {
 		name := e.Name()
-		cmds, err := fail2ban.ReadFilter(pkg.ConfDir(), name, nil)
+		c, _, err := config.Fail2banFilter(pkg.ConfDir(), name, nil)
 		if err != nil || e.IsDir() {
-			continue
-		}
-		st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
-		cfg, err := config.FromStream(append(st, fail2ban.Command{"start", "jail"}))
-		if err != nil || len(cfg.Jails) != 1 {
 			continue
 		}
 		data, _ := os.ReadFile(filepath.Join(logs, name))
@@ -92,18 +86,16 @@ func TestBatchPathMatchesExactPath(t *testing.T) {
 				lines = append(lines, l)
 			}
 		}
-		total += compareBatch(t, name, cfg.Jails[0].Filter, lines)
+		total += compareBatch(t, name, c, lines)
 	}
 	gen := sshdlog.Generate(sshdlog.Spec{Lines: 20000, Failures: 0.3, Addresses: 500, IPv6: 0.2, Start: time.Now().Add(-time.Hour), Seed: 3})
 	lines := strings.Split(strings.TrimSuffix(string(gen), "\n"), "\n")
 	for _, mode := range []string{"normal", "aggressive"} {
-		cmds, err := fail2ban.ReadFilter(pkg.ConfDir(), "sshd", [][2]string{{"mode", mode}})
+		c, _, err := config.Fail2banFilter(pkg.ConfDir(), "sshd", [][2]string{{"mode", mode}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
-		cfg, _ := config.FromStream(append(st, fail2ban.Command{"start", "jail"}))
-		total += compareBatch(t, "generated sshd "+mode, cfg.Jails[0].Filter, lines)
+		total += compareBatch(t, "generated sshd "+mode, c, lines)
 	}
 	t.Logf("batch path (hyperscan: %v) and line path agree on %d failures", filter.HyperscanAvailable, total)
 }
@@ -114,12 +106,11 @@ func TestBatchPathMatchesExactPath(t *testing.T) {
 func TestGroupMatchesExactPath(t *testing.T) {
 	pkg := fail2banpkg.Get(t)
 	load := func(name string, params [][2]string) config.Filter {
-		cmds, err := fail2ban.ReadFilter(pkg.ConfDir(), name, params)
+		c, _, err := config.Fail2banFilter(pkg.ConfDir(), name, params)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, _ := config.FromStream(append(append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...), fail2ban.Command{"start", "jail"}))
-		return cfg.Jails[0].Filter
+		return c
 	}
 	own := func(spec string) config.Filter {
 		c, err := native.LoadFilter([]native.Layer{{Name: "embedded", FS: f2bx.Defaults}}, spec)

@@ -92,3 +92,46 @@ func TestRegexOutAgainstFail2banRegex(t *testing.T) {
 		t.Logf("%s %s: %d failure ids, identical to fail2ban-regex", tc[0], flt, len(wl)-1)
 	}
 }
+
+// TestRegexReportAgainstFail2banRegex compares the whole report of f2bx
+// regex with fail2ban-regex's, but for the timing line and the engines
+// section f2bx adds.
+func TestRegexReportAgainstFail2banRegex(t *testing.T) {
+	pkg := fail2banpkg.Get(t)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "auth.log")
+	writeFiles(t, dir, map[string]string{"auth.log": sshdLog(400, 2)})
+	clean := func(s string) string {
+		var out []string
+		skip := false
+		for _, l := range strings.Split(s, "\n") {
+			switch {
+			case strings.HasPrefix(l, "[processed in"):
+				continue
+			case l == "Engines:":
+				skip = true
+				continue
+			case skip && l == "`-":
+				skip = false
+				continue
+			case skip:
+				continue
+			}
+			out = append(out, strings.ReplaceAll(l, pkg.ConfDir(), "CONF"))
+		}
+		return strings.Join(out, "\n")
+	}
+	for _, args := range [][]string{{log, "sshd"}, {log, "sshd[mode=aggressive]", "--print-all-matched"}, {log, `Invalid user \S+ from <HOST>`}} {
+		want := clean(run(t, pkg.Command("fail2ban-regex", append([]string{"-c", pkg.ConfDir()}, args...)...)))
+		got := clean(run(t, exec.Command(f2bxBin, append([]string{"regex", "-c", pkg.ConfDir()}, args...)...)))
+		if want != got {
+			wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+			for i := range min(len(wl), len(gl)) {
+				if wl[i] != gl[i] {
+					t.Fatalf("%v: reports differ at line %d:\nfail2ban-regex: %s\nf2bx regex:     %s", args, i+1, wl[i], gl[i])
+				}
+			}
+			t.Fatalf("%v: reports differ in length (%d, %d lines)", args, len(wl), len(gl))
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/f2bx/f2bx/config"
-	"github.com/f2bx/f2bx/config/fail2ban"
 	"github.com/f2bx/f2bx/tests/fail2banpkg"
 	"github.com/f2bx/f2bx/tests/samples"
 )
@@ -62,19 +61,8 @@ func TestFail2banSamples(t *testing.T) {
 	for _, dn := range names {
 		dir, name, _ := strings.Cut(dn, "|")
 		r := samples.Run(t, logs, name, func(params [][2]string) (config.Filter, error) {
-			cmds, err := fail2ban.ReadFilter(dir, name, params)
-			if err != nil {
-				return config.Filter{}, err
-			}
-			st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
-			cfg, err := config.FromStream(append(st, fail2ban.Command{"start", "jail"}))
-			if err != nil {
-				return config.Filter{}, err
-			}
-			if len(cfg.Jails) != 1 {
-				return config.Filter{}, fmt.Errorf("filter %s: %v", name, cfg.Errors)
-			}
-			return cfg.Jails[0].Filter, nil
+			c, _, err := config.Fail2banFilter(dir, name, params)
+			return c, err
 		})
 		total.pass += r.Pass
 		total.fail += r.Fail

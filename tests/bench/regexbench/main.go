@@ -19,7 +19,6 @@ import (
 
 	"github.com/f2bx/f2bx"
 	"github.com/f2bx/f2bx/config"
-	"github.com/f2bx/f2bx/config/fail2ban"
 	"github.com/f2bx/f2bx/config/native"
 	"github.com/f2bx/f2bx/filter"
 	"github.com/f2bx/f2bx/tests/bench/sshdlog"
@@ -89,12 +88,9 @@ func measure(c config.Filter, lines []string) (float64, int) {
 }
 
 func fail2banFilter(conf string) config.Filter {
-	cmds, err := fail2ban.ReadFilter(conf, "sshd", nil)
+	c, _, err := config.Fail2banFilter(conf, "sshd", nil)
 	check(err)
-	st := append([]fail2ban.Command{{"add", "jail", "auto"}}, cmds...)
-	cfg, err := config.FromStream(append(st, fail2ban.Command{"start", "jail"}))
-	check(err)
-	return cfg.Jails[0].Filter
+	return c
 }
 
 // fail2banRegex times fail2ban-regex -o id on the log.
