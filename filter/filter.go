@@ -334,25 +334,43 @@ func skippedLines(m *Match) []string {
 }
 
 // groups returns a match's named groups as fail2ban's groupdict, with
-// alt_ groups filling their main group and tuple_ groups combined.
+// alt_ groups filling their main group.
 func groups(r *Regex, m *Match) Fields {
-	g := Fields{}
-	for _, n := range r.Names() {
-		if s, ok := m.Group(n); ok {
-			g[n] = s
-		} else {
-			g[n] = nil
-		}
-	}
-	for _, n := range r.Names() {
-		if main, ok := strings.CutPrefix(n, "alt_"); ok {
-			main = trimIndex(main)
-			if v := g[n]; truthy(v) && !truthy(g[main]) {
-				g[main] = v
-			}
-		}
-	}
+	g := make(Fields, len(r.names))
+	fillGroups(g, r, m, "")
 	return g
+}
+
+// fillGroups sets a match's named groups in dst (nil for a group that did
+// not take part), skipping skip; an alt_NAME group fills NAME when the
+// regex's own NAME is empty, as fail2ban resolves them before merging the
+// prefregex's groups in.
+func fillGroups(dst Fields, r *Regex, m *Match, skip string) {
+	for _, n := range r.Names() {
+		if n == skip {
+			continue
+		}
+		if s, ok := m.Group(n); ok {
+			dst[n] = s
+		} else {
+			dst[n] = nil
+		}
+	}
+	for _, n := range r.Names() {
+		main, ok := strings.CutPrefix(n, "alt_")
+		if !ok {
+			continue
+		}
+		main = trimIndex(main)
+		v, _ := m.Group(n)
+		own := ""
+		if r.HasGroup(main) {
+			own, _ = m.Group(main)
+		}
+		if v != "" && own == "" {
+			dst[main] = v
+		}
+	}
 }
 
 // trimIndex drops a trailing "_N" (alt_user_1 is an alternative for user).
@@ -426,17 +444,17 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 			return nil
 		}
 	}
-	var pre Fields
+	var pre *Match // the prefregex's match, its groups merged into failures
 	if f.Pref != nil {
 		pr := f.search(f.Pref, buf, org)
 		if pr == nil {
 			return nil
 		}
 		f.PrefMatches++
-		pre = groups(f.Pref, pr.m)
-		content := pre["content"]
-		delete(pre, "content")
-		if s, ok := content.(string); ok && s != "" {
+		if len(f.Pref.Names()) > 1 || !f.Pref.HasGroup("content") {
+			pre = pr.m
+		}
+		if s, ok := pr.m.Group("content"); ok && s != "" {
 			f.buf, valid = []tupleLine{{"", "", s}}, false
 		}
 	}
@@ -451,7 +469,6 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 		if fr == nil {
 			continue
 		}
-		fail := groups(r, fr.m)
 		if len(f.Ignore) > 0 && f.ignoreLine(buf, org, fr) >= 0 {
 			valid = false
 			if !f.o.CheckAll {
@@ -466,16 +483,11 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 		if !f.o.CheckAll || f.maxLines > 1 {
 			f.buf, valid = fr.unmatched, false
 		}
+		fail := make(Fields, len(r.names)+4)
 		if pre != nil {
-			merged := Fields{}
-			for k, v := range pre {
-				merged[k] = v
-			}
-			for k, v := range fail {
-				merged[k] = v
-			}
-			fail = merged
+			fillGroups(fail, f.Pref, pre, "content")
 		}
+		fillGroups(fail, r, fr.m, "")
 		mlfid := fail["mlfid"]
 		if mlfid != nil {
 			fail = f.mergeFailure(fmt.Sprint(mlfid), fail, fr)

@@ -69,10 +69,11 @@ func benchmarkBatch(b *testing.B, spec string, failures float64) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
-	if b.N > len(lines) && found == 0 {
+	if b.N > len(lines) && found == 0 && failures > 0 {
 		b.Fatal("no failures found")
 	}
 }
 
+func BenchmarkBatchOwnSSHD0(b *testing.B)  { benchmarkBatch(b, "sshd", 0) }
 func BenchmarkBatchOwnSSHD5(b *testing.B)  { benchmarkBatch(b, "sshd", 0.05) }
 func BenchmarkBatchOwnSSHD50(b *testing.B) { benchmarkBatch(b, "sshd", 0.50) }

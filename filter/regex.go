@@ -30,7 +30,8 @@ type Regex struct {
 	re2         *regexp.Regexp
 	r2          *regexp2.Regexp
 	multiline   bool
-	names       []string
+	names       []string // per group number, "" for unnamed
+	named       []string // the named groups
 	nameIndex   map[string]int
 	r2Groups    []int // regexp2 group number per name index
 }
@@ -102,9 +103,13 @@ func (r *Regex) compileRegexp2() error {
 
 func (r *Regex) setNames(names []string) {
 	r.names = names
+	r.named = nil
 	r.nameIndex = map[string]int{}
 	for i, n := range names {
 		if n != "" {
+			if _, dup := r.nameIndex[n]; !dup {
+				r.named = append(r.named, n)
+			}
 			r.nameIndex[n] = i
 		}
 	}
@@ -125,16 +130,8 @@ func (r *Regex) HasGroup(name string) bool {
 	return ok
 }
 
-// Names returns the named groups.
-func (r *Regex) Names() []string {
-	var out []string
-	for _, n := range r.names {
-		if n != "" {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+// Names returns the named groups (the slice is shared: do not change it).
+func (r *Regex) Names() []string { return r.named }
 
 // Match is a successful search: byte spans of the whole match and of each
 // group in the searched buffer (-1 when a group did not take part).
