@@ -51,7 +51,11 @@ type Options struct {
 // Filter is a compiled filter. It keeps state between lines (the line
 // buffer, the last date, multi-line sessions): one Filter per log stream.
 type Filter struct {
-	Pref        *Regex
+	Pref *Regex
+	// prefHead is Pref without its "<F-CONTENT>.+</F-CONTENT>$" end, plus
+	// one character: on a one-line buffer it picks the same prefix, and the
+	// content is the rest of the line.
+	prefHead    *Regex
 	Fail        []*Regex
 	Ignore      []*Regex
 	Dates       *date.Detector
@@ -157,6 +161,11 @@ func New(c config.Filter, o Options) (*Filter, error) {
 	if c.PrefRegex != "" {
 		if f.Pref, err = CompileRegex(c.PrefRegex, f.useDNS, false); err != nil {
 			return nil, fmt.Errorf("prefregex: %w", err)
+		}
+		if head, ok := strings.CutSuffix(c.PrefRegex, "<F-CONTENT>.+</F-CONTENT>$"); ok && f.maxLines == 1 && !strings.Contains(head, "F-CONTENT") {
+			if h, err := CompileRegex(head+`[^\n]`, f.useDNS, false); err == nil && h.Engine == EngineRE2 {
+				f.prefHead = h
+			}
 		}
 	}
 	for _, s := range c.FailRegex {
@@ -445,14 +454,28 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 		}
 	}
 	var pre *Match // the prefregex's match, its groups merged into failures
-	if f.Pref != nil {
+	var preRe *Regex
+	if f.prefHead != nil {
+		m, err := f.prefHead.Search(buf)
+		if err != nil || m == nil {
+			return nil
+		}
+		f.PrefMatches++
+		if len(f.prefHead.Names()) > 0 {
+			pre, preRe = m, f.prefHead
+		}
+		end := strings.IndexByte(buf[m.End()-1:], '\n')
+		if content := buf[m.End()-1 : m.End()-1+end]; content != "" {
+			f.buf, valid = []tupleLine{{"", "", content}}, false
+		}
+	} else if f.Pref != nil {
 		pr := f.search(f.Pref, buf, org)
 		if pr == nil {
 			return nil
 		}
 		f.PrefMatches++
 		if len(f.Pref.Names()) > 1 || !f.Pref.HasGroup("content") {
-			pre = pr.m
+			pre, preRe = pr.m, f.Pref
 		}
 		if s, ok := pr.m.Group("content"); ok && s != "" {
 			f.buf, valid = []tupleLine{{"", "", s}}, false
@@ -485,7 +508,7 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 		}
 		fail := make(Fields, len(r.names)+4)
 		if pre != nil {
-			fillGroups(fail, f.Pref, pre, "content")
+			fillGroups(fail, preRe, pre, "content")
 		}
 		fillGroups(fail, r, fr.m, "")
 		mlfid := fail["mlfid"]

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +187,30 @@ func FuzzProcessLine(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		fl.ProcessLine(line)
 	})
+}
+
+// The prefregex shortcut (its head and one character) finds the same
+// prefix, content and groups as the whole prefregex.
+func TestPrefregexHeadShortcut(t *testing.T) {
+	c := config.Filter{
+		PrefRegex: `^\s*<F-MLFID>(?:\S+\s+)?svc(?:\[\d+\])?:</F-MLFID>\s*(?:(?:error|fatal): )?<F-CONTENT>.+</F-CONTENT>$`,
+		FailRegex: []string{`^fail(?:ed)? (?:for <F-USER>\S+</F-USER> )?from <HOST>`, `^<F-NOFAIL>ok</F-NOFAIL> from <HOST>`},
+		UseDNS:    "warn",
+	}
+	fast := newFilter(t, c)
+	slow := newFilter(t, c)
+	if fast.prefHead == nil {
+		t.Fatal("the shortcut is not in use")
+	}
+	slow.prefHead = nil
+	for _, line := range []string{
+		"Aug 14 11:00:00 host svc[1]: fail from 192.0.2.1", "Aug 14 11:00:00 host svc[1]: error: failed for bob from 192.0.2.2",
+		"Aug 14 11:00:00 svc: fail from 192.0.2.3", "Aug 14 11:00:00 host svc[1]:", "Aug 14 11:00:00 host svc[1]: ",
+		"Aug 14 11:00:00 host svc[1]:  x", "Aug 14 11:00:00 host svc[2]: ok from 192.0.2.4", "Aug 14 11:00:00 host other[1]: fail from 192.0.2.5",
+	} {
+		a, b := fast.ProcessLine(line), slow.ProcessLine(line)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%q:\nshortcut: %+v\nfull:     %+v", line, a, b)
+		}
+	}
 }
