@@ -78,11 +78,18 @@ type Filter struct {
 	IgnoreCount    []int // matches per ignoreregex
 }
 
-// tupleLine is a line split around its date: before, date, after.
-type tupleLine [3]string
+// tupleLine is a line split around its date: before, date, after, and
+// (when it is their concatenation) the original line.
+type tupleLine [4]string
 
 func (t tupleLine) text() string { return t[0] + t[2] }
-func (t tupleLine) full() string { return t[0] + t[1] + t[2] }
+
+func (t tupleLine) full() string {
+	if t[3] != "" {
+		return t[3]
+	}
+	return t[0] + t[1] + t[2]
+}
 
 // Failure is one failure found in a line.
 type Failure struct {
@@ -229,7 +236,7 @@ func (f *Filter) prepare(line string) (tupleLine, time.Time, bool) {
 	found, ok := f.Dates.Match(line)
 	switch {
 	case !ok:
-		tl = tupleLine{"", "", line}
+		tl = tupleLine{"", "", line, line}
 	case found.Start == found.End:
 		// An empty date (datepattern {NONE}): the last date when recent,
 		// else now.
@@ -242,7 +249,7 @@ func (f *Filter) prepare(line string) (tupleLine, time.Time, bool) {
 		}
 		hasDate = true
 	default:
-		tl = tupleLine{line[:found.Start], line[found.Start:found.End], line[found.End:]}
+		tl = tupleLine{line[:found.Start], line[found.Start:found.End], line[found.End:], line}
 		if !found.Time.IsZero() {
 			when, hasDate = found.Time, true
 			f.lastText, f.lastDate = tl[1], when
@@ -265,7 +272,7 @@ func (f *Filter) prepare(line string) (tupleLine, time.Time, bool) {
 // no date is looked for.
 func (f *Filter) ProcessLineAt(line string, when time.Time) []Failure {
 	f.lastDate = when
-	return f.findFailure(tupleLine{"", "", line}, when, false, allRegexes)
+	return f.findFailure(tupleLine{"", "", line, line}, when, false, allRegexes)
 }
 
 func joinBuf(lines []tupleLine) string {
@@ -279,20 +286,20 @@ func joinBuf(lines []tupleLine) string {
 
 // search runs a regex on buf and works out which of orgLines it matched.
 type searchResult struct {
-	m         *Match
+	m         Match
 	matched   []tupleLine
 	unmatched []tupleLine
 }
 
-func (f *Filter) search(r *Regex, buf string, orgLines []tupleLine) *searchResult {
-	m, err := r.Search(buf)
-	if err != nil || m == nil {
-		return nil
+func (f *Filter) search(r *Regex, buf string, orgLines []tupleLine) (res searchResult, ok bool) {
+	m, ok, err := r.Search(buf)
+	if err != nil || !ok {
+		return res, false
 	}
-	res := &searchResult{m: m}
+	res.m = m
 	if len(orgLines) <= 1 {
 		res.matched = orgLines
-		return res
+		return res, true
 	}
 	start := strings.LastIndexByte(buf[:min(m.Start()+1, len(buf))], '\n') + 1
 	if m.Start() == 0 {
@@ -310,7 +317,7 @@ func (f *Filter) search(r *Regex, buf string, orgLines []tupleLine) *searchResul
 	res.matched = append([]tupleLine(nil), orgLines[c1:c2]...)
 	res.unmatched = append([]tupleLine(nil), orgLines[:c1]...)
 	n := 0
-	for _, skipped := range skippedLines(m) {
+	for _, skipped := range skippedLines(&m) {
 		for i := n; i < len(res.matched); i++ {
 			if res.matched[i].text() == skipped {
 				res.unmatched = append(res.unmatched, res.matched[i])
@@ -321,7 +328,7 @@ func (f *Filter) search(r *Regex, buf string, orgLines []tupleLine) *searchResul
 		}
 	}
 	res.unmatched = append(res.unmatched, orgLines[c2:]...)
-	return res
+	return res, true
 }
 
 // skippedLines are the lines <SKIPLINES> swallowed.
@@ -415,7 +422,7 @@ func (f *Filter) ignoreLine(buf string, org []tupleLine, fr *searchResult) int {
 	}
 	found := -1
 	for i, r := range f.Ignore {
-		if f.search(r, buf, org) == nil {
+		if _, ok := f.search(r, buf, org); !ok {
 			continue
 		}
 		found = i
@@ -456,29 +463,29 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 	var pre *Match // the prefregex's match, its groups merged into failures
 	var preRe *Regex
 	if f.prefHead != nil {
-		m, err := f.prefHead.Search(buf)
-		if err != nil || m == nil {
+		m, ok, err := f.prefHead.Search(buf)
+		if err != nil || !ok {
 			return nil
 		}
 		f.PrefMatches++
 		if len(f.prefHead.Names()) > 0 {
-			pre, preRe = m, f.prefHead
+			pre, preRe = &m, f.prefHead
 		}
 		end := strings.IndexByte(buf[m.End()-1:], '\n')
 		if content := buf[m.End()-1 : m.End()-1+end]; content != "" {
-			f.buf, valid = []tupleLine{{"", "", content}}, false
+			f.buf, valid = []tupleLine{{"", "", content, content}}, false
 		}
 	} else if f.Pref != nil {
-		pr := f.search(f.Pref, buf, org)
-		if pr == nil {
+		pr, ok := f.search(f.Pref, buf, org)
+		if !ok {
 			return nil
 		}
 		f.PrefMatches++
 		if len(f.Pref.Names()) > 1 || !f.Pref.HasGroup("content") {
-			pre, preRe = pr.m, f.Pref
+			pre, preRe = &pr.m, f.Pref
 		}
 		if s, ok := pr.m.Group("content"); ok && s != "" {
-			f.buf, valid = []tupleLine{{"", "", s}}, false
+			f.buf, valid = []tupleLine{{"", "", s, s}}, false
 		}
 	}
 	for i, r := range f.Fail {
@@ -488,11 +495,11 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 		if !valid {
 			buf, valid = joinBuf(f.buf), true
 		}
-		fr := f.search(r, buf, org)
-		if fr == nil {
+		fr, ok := f.search(r, buf, org)
+		if !ok {
 			continue
 		}
-		if len(f.Ignore) > 0 && f.ignoreLine(buf, org, fr) >= 0 {
+		if len(f.Ignore) > 0 && f.ignoreLine(buf, org, &fr) >= 0 {
 			valid = false
 			if !f.o.CheckAll {
 				break
@@ -510,10 +517,10 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 		if pre != nil {
 			fillGroups(fail, preRe, pre, "content")
 		}
-		fillGroups(fail, r, fr.m, "")
+		fillGroups(fail, r, &fr.m, "")
 		mlfid := fail["mlfid"]
 		if mlfid != nil {
-			fail = f.mergeFailure(fmt.Sprint(mlfid), fail, fr)
+			fail = f.mergeFailure(fmt.Sprint(mlfid), fail, &fr)
 			if truthy(fail["nofail"]) && !f.o.CheckAll {
 				return out
 			}

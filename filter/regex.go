@@ -158,27 +158,28 @@ func (m *Match) Group(name string) (string, bool) {
 }
 
 // Search finds the leftmost match in buf, which ends with "\n" as
-// fail2ban's buffers do. An error is a regexp2 timeout.
-func (r *Regex) Search(buf string) (*Match, error) {
+// fail2ban's buffers do; ok is false when there is none. An error is a
+// regexp2 timeout.
+func (r *Regex) Search(buf string) (m Match, ok bool, err error) {
 	if r.re2 != nil && (r.multiline || strings.IndexByte(buf, '\n') >= len(buf)-1) {
 		loc := r.re2.FindStringSubmatchIndex(buf)
 		if loc == nil {
-			return nil, nil
+			return Match{}, false, nil
 		}
-		return &Match{Buf: buf, spans: loc, re: r}, nil
+		return Match{Buf: buf, spans: loc, re: r}, true, nil
 	}
 	if r.r2 == nil {
 		if err := r.compileRegexp2(); err != nil {
-			return nil, err
+			return Match{}, false, err
 		}
 	}
 	return r.searchRegexp2(buf)
 }
 
-func (r *Regex) searchRegexp2(buf string) (*Match, error) {
+func (r *Regex) searchRegexp2(buf string) (Match, bool, error) {
 	m, err := r.r2.FindStringMatch(buf)
 	if err != nil || m == nil {
-		return nil, err
+		return Match{}, false, err
 	}
 	offs := pyre.RuneOffsets(buf)
 	spans := make([]int, 2*len(r.names))
@@ -197,5 +198,5 @@ func (r *Regex) searchRegexp2(buf string) (*Match, error) {
 		}
 		spans[2*i], spans[2*i+1] = offs(g.Index), offs(g.Index+g.Length)
 	}
-	return &Match{Buf: buf, spans: spans, re: r}, nil
+	return Match{Buf: buf, spans: spans, re: r}, true, nil
 }
