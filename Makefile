@@ -25,9 +25,10 @@ test: deps
 test-race: deps
 	$(GO) test $(GOTAGS) -race -count=1 ./...
 
-## bench: benchmarks, figures printed (no timed assertions)
-bench:
+## bench: Go benchmarks, then the filter against fail2ban-regex (figures printed, no timed assertions)
+bench: deps
 	GOMAXPROCS=1 $(GO) test $(GOTAGS) -run '^$$' -bench . -benchmem ./...
+	$(MAKE) bench-regex
 
 ## bench-regex: the filter on 1M-line sshd logs, fail2ban-regex in the same run
 bench-regex: deps

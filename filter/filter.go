@@ -268,6 +268,16 @@ func (f *Filter) prepare(line string) (tupleLine, time.Time, bool) {
 	return tl, when, noDate
 }
 
+// Buffer returns a copy of the lines the filter holds for multi-line
+// regexes (before, date, after, and the whole line when known).
+func (f *Filter) Buffer() [][4]string {
+	out := make([][4]string, len(f.buf))
+	for i, t := range f.buf {
+		out[i] = [4]string(t)
+	}
+	return out
+}
+
 // ProcessLineAt processes a line whose time is known (a journal entry):
 // no date is looked for.
 func (f *Filter) ProcessLineAt(line string, when time.Time) []Failure {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/f2bx/f2bx"
+	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/config/native"
 	"github.com/f2bx/f2bx/tests/bench/sshdlog"
 )
@@ -77,3 +78,30 @@ func benchmarkBatch(b *testing.B, spec string, failures float64) {
 func BenchmarkBatchOwnSSHD0(b *testing.B)  { benchmarkBatch(b, "sshd", 0) }
 func BenchmarkBatchOwnSSHD5(b *testing.B)  { benchmarkBatch(b, "sshd", 0.05) }
 func BenchmarkBatchOwnSSHD50(b *testing.B) { benchmarkBatch(b, "sshd", 0.50) }
+
+// BenchmarkBatchFail2banSSHD5 runs fail2ban's sshd.conf (downloaded by the
+// tests into .cache) through the batch path.
+func BenchmarkBatchFail2banSSHD5(b *testing.B) {
+	c, _, err := config.Fail2banFilter("../.cache/fail2ban/root/etc/fail2ban", "sshd", nil)
+	if err != nil {
+		b.Skip("fail2ban's package is not in .cache (run the tests once):", err)
+	}
+	f, err := New(c, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := benchLines(b, 0.05)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; {
+		for s := 0; s < len(lines) && n < b.N; s += 512 {
+			chunk := lines[s:min(s+512, len(lines))]
+			if b.N-n < len(chunk) {
+				chunk = chunk[:b.N-n]
+			}
+			f.ProcessLines(chunk, func(int, []Failure) {})
+			n += len(chunk)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}

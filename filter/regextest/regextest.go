@@ -212,7 +212,7 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 		return err
 	}
 	if c.DatePattern != "" {
-		out("Use      datepattern : %s : %s", c.DatePattern, datePatternName(c.DatePattern, f))
+		out("Use      datepattern : %s : %s", c.DatePattern, datePatternName(f))
 	}
 	lines, closeFn, err := openLines(logArg, c.MaxLines, out)
 	if err != nil {
@@ -261,11 +261,46 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 		return lines.err()
 	}
 	prefMatched := 0
+	limit := maxPrinted
+	if o.MaxLines > 0 {
+		limit = o.MaxLines
+	}
+	multi := c.MaxLines > 1
 	for lines.next() {
 		line := lines.text
 		ignBefore := sum(f.IgnoreCount)
 		prefBefore := f.PrefMatches
+		var before [][4]string
+		if multi {
+			before = f.Buffer()
+		}
 		found := f.ProcessLine(line)
+		if multi {
+			// As fail2ban-regex: buffered lines a multi-line match took
+			// count as matched, not missed.
+			after := f.Buffer()
+			start := 0
+			if len(before) >= c.MaxLines {
+				start = 1
+			}
+			for _, bl := range before[start:] {
+				if containsLine(after, bl) {
+					continue
+				}
+				text := bl[0] + bl[1] + bl[2]
+				for i, m := range missed {
+					if m == text {
+						missed = append(missed[:i], missed[i+1:]...)
+						break
+					}
+				}
+				if o.PrintAllMatched {
+					matched = append(matched, text)
+				}
+				rep.Matched++
+				rep.Missed--
+			}
+		}
 		if f.PrefMatches > prefBefore {
 			prefMatched++
 		}
@@ -291,7 +326,7 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 		switch {
 		case isIgnored:
 			rep.Ignored++
-			if !o.PrintNoIgnored && (o.PrintAllIgnored || rep.Ignored <= maxPrinted+1) {
+			if !o.PrintNoIgnored && (o.PrintAllIgnored || rep.Ignored <= limit+1) {
 				ignored = append(ignored, line)
 			}
 		case len(ret) > 0:
@@ -301,7 +336,7 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 			}
 		default:
 			rep.Missed++
-			if !o.PrintNoMissed && (o.PrintAllMissed || rep.Missed <= maxPrinted+1) {
+			if !o.PrintNoMissed && (o.PrintAllMissed || rep.Missed <= limit+1) {
 				missed = append(missed, line)
 			}
 		}
@@ -343,22 +378,26 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(rep)
 	}
-	printReport(w, rep, o, matched, missed, ignored)
+	printReport(w, rep, o, limit, matched, missed, ignored)
 	return nil
 }
 
 // datePatternName is how fail2ban-regex names a datepattern: "Default
-// Detectors" for the default sets, else the templates' names.
-func datePatternName(p string, f *filter.Filter) string {
-	up := strings.ToUpper(strings.TrimSpace(p))
-	if up == "{DEFAULT}" || up == "{^LN-BEG}" || strings.Contains(up, "{DATE}") {
-		return "Default Detectors"
+// Detectors" for none or more than two templates, else the first one's name.
+func datePatternName(f *filter.Filter) string {
+	if ts := f.Dates.Templates; len(ts) > 0 && len(ts) <= 2 {
+		return ts[0].Name
 	}
-	var names []string
-	for _, t := range f.Dates.Templates {
-		names = append(names, t.Name)
+	return "Default Detectors"
+}
+
+func containsLine(list [][4]string, l [4]string) bool {
+	for _, x := range list {
+		if x[0] == l[0] && x[1] == l[1] && x[2] == l[2] {
+			return true
+		}
 	}
-	return strings.Join(names, ", ")
+	return false
 }
 
 func sum(xs []int) int {
@@ -380,7 +419,7 @@ func pprintList(w io.Writer, list []string, header string) {
 	fmt.Fprintln(w, s+"|  "+strings.Join(list, "\n|  ")+"\n`-")
 }
 
-func printReport(w io.Writer, rep *Report, o Options, matched, missed, ignored []string) {
+func printReport(w io.Writer, rep *Report, o Options, limit int, matched, missed, ignored []string) {
 	fmt.Fprint(w, "\nResults\n=======\n")
 	if p := rep.PrefRegex; p != nil {
 		fmt.Fprintf(w, "\nPrefregex: %d total\n", p.Hits)
@@ -414,7 +453,7 @@ func printReport(w io.Writer, rep *Report, o Options, matched, missed, ignored [
 			return
 		}
 		header := strings.ToUpper(kind[:1]) + kind[1:] + " line(s):"
-		if n < maxPrinted || all {
+		if n < limit || all {
 			var trimmed []string
 			for _, l := range list {
 				trimmed = append(trimmed, strings.TrimRight(l, " \t\r\n"))

@@ -121,7 +121,13 @@ func TestRegexReportAgainstFail2banRegex(t *testing.T) {
 		}
 		return strings.Join(out, "\n")
 	}
-	for _, args := range [][]string{{log, "sshd"}, {log, "sshd[mode=aggressive]", "--print-all-matched"}, {log, `Invalid user \S+ from <HOST>`}} {
+	cases := [][]string{{log, "sshd"}, {log, "sshd[mode=aggressive]", "--print-all-matched"}, {log, `Invalid user \S+ from <HOST>`}}
+	// Filters with a buffer of several lines, on their sample logs.
+	samples := filepath.Join(pkg.PythonPath(), "fail2ban", "tests", "files", "logs")
+	for _, f := range []string{"ejabberd-auth", "guacamole", "mongodb-auth", "slapd"} {
+		cases = append(cases, []string{filepath.Join(samples, f), f})
+	}
+	for _, args := range cases {
 		want := clean(run(t, pkg.Command("fail2ban-regex", append([]string{"-c", pkg.ConfDir()}, args...)...)))
 		got := clean(run(t, exec.Command(f2bxBin, append([]string{"regex", "-c", pkg.ConfDir()}, args...)...)))
 		if want != got {
