@@ -42,6 +42,8 @@ fuzz:
 	$(GO) test ./config -run '^$$' -fuzz FuzzParseSeconds -fuzztime $(FUZZTIME)
 	$(GO) test ./filter/pyre -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME)
 	$(GO) test ./filter/date -run '^$$' -fuzz FuzzTemplatesRE2 -fuzztime $(FUZZTIME)
+	$(GO) test ./filter/date -run '^$$' -fuzz FuzzSyslogMatcher -fuzztime $(FUZZTIME)
+	$(GO) test ./filter/date -run '^$$' -fuzz FuzzDatePattern -fuzztime $(FUZZTIME)
 	$(GO) test ./filter -run '^$$' -fuzz FuzzProcessLine -fuzztime $(FUZZTIME)
 	$(GO) test $(GOTAGS) ./filter -run '^$$' -fuzz FuzzHyperscanSuperset -fuzztime $(FUZZTIME)
 

@@ -228,3 +228,20 @@ func FuzzSyslogMatcher(f *testing.F) {
 		sameAsRegex(t, tp, line)
 	})
 }
+
+// FuzzDatePattern builds detectors from arbitrary datepatterns and runs
+// them: an error or a working detector, no panic, no hang.
+func FuzzDatePattern(f *testing.F) {
+	for _, p := range []string{"%Y-%m-%d %H:%M:%S", "{^LN-BEG}%b %d", "^[^\\[]*\\[({DATE})", "EPOCH", "{UNB}%ExY%Exm%Exd", "%%%", "%Ez", "(?P<x>"} {
+		f.Add(p, "2005-08-14 11:22:33 [14/Aug/2005:11:22:33 +0200] 1124011353")
+	}
+	f.Fuzz(func(t *testing.T, pattern, line string) {
+		d, err := New(pattern, Options{Now: func() time.Time { return testNow }, Loc: time.UTC})
+		if err != nil {
+			return
+		}
+		if fd, ok := d.Match(line); ok && (fd.Start < 0 || fd.End > len(line) || fd.Start > fd.End) {
+			t.Fatalf("%q on %q: span %d..%d", pattern, line, fd.Start, fd.End)
+		}
+	})
+}
