@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/config/fail2ban"
 	"github.com/f2bx/f2bx/filter/date"
 )
 
@@ -397,6 +398,32 @@ func fillGroups(dst Fields, r *Regex, m *Match, skip string) {
 			dst[main] = v
 		}
 	}
+	// tuple_NAME groups join NAME into a tuple, in the order of their
+	// names: (NAME, tuple_NAME_1, tuple_NAME_2, ...).
+	for _, n := range r.tupleNames {
+		main := trimIndex(strings.TrimPrefix(n, "tuple_"))
+		var v any
+		if s, ok := m.Group(n); ok {
+			v = s
+		}
+		if t, ok := dst[main].(Tuple); ok {
+			dst[main] = append(t, v)
+		} else {
+			dst[main] = Tuple{dst[main], v}
+		}
+	}
+}
+
+// Tuple is the value of a group that <F-TUPLE_x> groups join; as a failure
+// id it is written as Python writes a tuple.
+type Tuple []any
+
+func (t Tuple) String() string {
+	parts := make([]string, len(t))
+	for i, v := range t {
+		parts[i] = fail2ban.PyRepr(v)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
 // trimIndex drops a trailing "_N" (alt_user_1 is an alternative for user).
@@ -566,6 +593,9 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 func (f *Filter) failureIDs(fail Fields, r *Regex, hasMLFID bool) (ids []string, pending bool) {
 	raw := f.useDNS == "raw" || f.o.RawHost
 	fid, hasFID := fail["fid"].(string)
+	if t, ok := fail["fid"].(Tuple); ok {
+		fid, hasFID = t.String(), true
+	}
 	var ip string
 	cidr, family := -1, 0
 	if v, ok := fail["ip4"].(string); ok {

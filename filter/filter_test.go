@@ -214,3 +214,19 @@ func TestPrefregexHeadShortcut(t *testing.T) {
 		}
 	}
 }
+
+// <F-TUPLE_x> groups make the failure id a tuple, written as Python does
+// (fail2ban-regex prints these ids for these lines).
+func TestTupleIDs(t *testing.T) {
+	for _, tc := range []struct{ re, want string }{
+		{`^user <F-ID>\S+</F-ID> port <F-TUPLE_ID>\d+</F-TUPLE_ID> from <HOST>$`, "('bob', '22')"},
+		{`^user <F-ID>\S+</F-ID> port <F-TUPLE_ID_1>\d+</F-TUPLE_ID_1> from <F-TUPLE_ID_2>\S+</F-TUPLE_ID_2>$`, "('bob', '22', '192.0.2.1')"},
+		{`^user <F-TUPLE_ID>\S+</F-TUPLE_ID> port \d+ from <HOST>$`, "(None, 'bob')"},
+	} {
+		f := newFilter(t, config.Filter{FailRegex: []string{tc.re}})
+		got := f.ProcessLine("user bob port 22 from 192.0.2.1")
+		if len(got) != 1 || got[0].ID != tc.want {
+			t.Errorf("%s: %+v, want id %s", tc.re, got, tc.want)
+		}
+	}
+}

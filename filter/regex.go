@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type Regex struct {
 	multiline   bool
 	names       []string // per group number, "" for unnamed
 	named       []string // the named groups
+	tupleNames  []string // the tuple_ groups, sorted
 	nameIndex   map[string]int
 	r2Groups    []int // regexp2 group number per name index
 }
@@ -103,16 +105,20 @@ func (r *Regex) compileRegexp2() error {
 
 func (r *Regex) setNames(names []string) {
 	r.names = names
-	r.named = nil
+	r.named, r.tupleNames = nil, nil
 	r.nameIndex = map[string]int{}
 	for i, n := range names {
 		if n != "" {
 			if _, dup := r.nameIndex[n]; !dup {
 				r.named = append(r.named, n)
+				if strings.HasPrefix(n, "tuple_") {
+					r.tupleNames = append(r.tupleNames, n)
+				}
 			}
 			r.nameIndex[n] = i
 		}
 	}
+	sort.Strings(r.tupleNames)
 }
 
 func isNumber(s string) bool {
