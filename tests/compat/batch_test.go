@@ -48,19 +48,8 @@ func compareBatch(t *testing.T, name string, c config.Filter, lines []string) in
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	if strings.Join(want, "\n") != strings.Join(got, "\n") {
-		for i := range max(len(want), len(got)) {
-			var w, g string
-			if i < len(want) {
-				w = want[i]
-			}
-			if i < len(got) {
-				g = got[i]
-			}
-			if w != g {
-				t.Fatalf("%s: batch path differs at failure %d:\nline by line: %s\nbatch:        %s", name, i, w, g)
-			}
-		}
+	if i, w, g := firstDiff(want, got); i >= 0 {
+		t.Fatalf("%s: batch path differs at failure %d:\nline by line: %s\nbatch:        %s", name, i, w, g)
 	}
 	return len(want)
 }

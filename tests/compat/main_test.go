@@ -90,3 +90,21 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 		}
 	}
 }
+
+// firstDiff returns the index of the first line where want and got differ
+// (a missing line reads as ""), and the two lines; -1 when they are equal.
+func firstDiff(want, got []string) (int, string, string) {
+	for i := range max(len(want), len(got)) {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		if w != g {
+			return i, w, g
+		}
+	}
+	return -1, "", ""
+}

@@ -82,10 +82,8 @@ func TestRegexOutAgainstFail2banRegex(t *testing.T) {
 		if len(wl) < 1000 {
 			t.Fatalf("%s %s: fail2ban-regex found only %d failures", tc[0], flt, len(wl))
 		}
-		for i := range max(len(wl), len(gl)) {
-			if i >= len(wl) || i >= len(gl) || wl[i] != gl[i] {
-				t.Fatalf("%s %s: -o %s differs at line %d (fail2ban %d lines, f2bx %d)", tc[0], flt, out, i+1, len(wl), len(gl))
-			}
+		if i, _, _ := firstDiff(wl, gl); i >= 0 {
+			t.Fatalf("%s %s: -o %s differs at line %d (fail2ban %d lines, f2bx %d)", tc[0], flt, out, i+1, len(wl), len(gl))
 		}
 		if out == "id" && (strings.Contains(got, "10.9.9.9") || strings.Contains(got, "198.51.100.200") || strings.Contains(got, "10.1.1.1")) {
 			t.Errorf("%s: an address from a user name became a failure id", flt)
@@ -131,14 +129,8 @@ func TestRegexReportAgainstFail2banRegex(t *testing.T) {
 	for _, args := range cases {
 		want := clean(run(t, pkg.Command("fail2ban-regex", append([]string{"-c", pkg.ConfDir()}, args...)...)))
 		got := clean(run(t, exec.Command(f2bxBin, append([]string{"regex", "-c", pkg.ConfDir()}, args...)...)))
-		if want != got {
-			wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-			for i := range min(len(wl), len(gl)) {
-				if wl[i] != gl[i] {
-					t.Fatalf("%v: reports differ at line %d:\nfail2ban-regex: %s\nf2bx regex:     %s", args, i+1, wl[i], gl[i])
-				}
-			}
-			t.Fatalf("%v: reports differ in length (%d, %d lines)", args, len(wl), len(gl))
+		if i, w, g := firstDiff(strings.Split(want, "\n"), strings.Split(got, "\n")); i >= 0 {
+			t.Fatalf("%v: reports differ at line %d:\nfail2ban-regex: %s\nf2bx regex:     %s", args, i+1, w, g)
 		}
 	}
 }

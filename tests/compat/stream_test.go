@@ -20,17 +20,8 @@ func compareStreams(t *testing.T, pkg *fail2banpkg.Package, dir string) []string
 	want := run(t, pkg.Command("fail2ban-client", "-c", dir, "-d"))
 	got := run(t, exec.Command(f2bxBin, "config", "dump", "--stream", "-c", dir))
 	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			t.Fatalf("streams differ at line %d:\nfail2ban: %s\nf2bx:     %s", i+1, w, g)
-		}
+	if i, w, g := firstDiff(wl, gl); i >= 0 {
+		t.Fatalf("streams differ at line %d:\nfail2ban: %s\nf2bx:     %s", i+1, w, g)
 	}
 	return wl
 }
