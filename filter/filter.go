@@ -360,14 +360,6 @@ func skippedLines(m *Match) []string {
 	return strings.Split(strings.TrimSuffix(all.String(), "\n"), "\n")
 }
 
-// groups returns a match's named groups as fail2ban's groupdict, with
-// alt_ groups filling their main group.
-func groups(r *Regex, m *Match) Fields {
-	g := make(Fields, len(r.names))
-	fillGroups(g, r, m, "")
-	return g
-}
-
 // fillGroups sets a match's named groups in dst (nil for a group that did
 // not take part), skipping skip; an alt_NAME group fills NAME when the
 // regex's own NAME is empty, as fail2ban resolves them before merging the

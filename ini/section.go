@@ -61,34 +61,12 @@ func (s *Section) Set(k string, v Value) {
 	s.vals[k] = v
 }
 
-// Delete removes option k.
-func (s *Section) Delete(k string) {
-	if _, ok := s.vals[k]; !ok {
-		return
-	}
-	delete(s.vals, k)
-	for i, key := range s.keys {
-		if key == k {
-			s.keys = append(s.keys[:i:i], s.keys[i+1:]...)
-			break
-		}
-	}
-}
-
 // Keys returns the option names in insertion order.
 func (s *Section) Keys() []string {
 	if s == nil {
 		return nil
 	}
 	return append([]string(nil), s.keys...)
-}
-
-// Len returns the number of options.
-func (s *Section) Len() int {
-	if s == nil {
-		return 0
-	}
-	return len(s.keys)
 }
 
 // Clone returns a copy that shares no state with s.

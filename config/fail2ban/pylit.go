@@ -2,7 +2,6 @@ package fail2ban
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -204,12 +203,6 @@ func splitWords(s string) []string {
 func isPySpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
 
 func toLower(s string) string { return strings.ToLower(s) }
-
-func sortedStrings(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
-}
 
 // PyRepr renders v (a command value, or the options of ExtractOptions) as
 // Python's repr() does, as fail2ban's tools print it.

@@ -97,16 +97,8 @@ func Load(layers []Layer, o Options) (*config.Config, error) {
 				jailFile[k] = l.Name + "/" + n
 			}
 		}
-		names, err = tomlFiles(l, "filters.d")
-		if err != nil {
+		if err := readFilters(l, filters); err != nil {
 			return nil, err
-		}
-		for _, n := range names {
-			var ff FilterFile
-			if _, err := decodeFile(l, n, &ff); err != nil {
-				return nil, err
-			}
-			filters[strings.TrimSuffix(path.Base(n), ".toml")] = &ff
 		}
 	}
 	cfg := &config.Config{Server: baseServer()}
@@ -361,18 +353,27 @@ func resolveFilter(spec string, filters map[string]*FilterFile) (config.Filter, 
 func LoadFilter(layers []Layer, spec string) (config.Filter, error) {
 	filters := map[string]*FilterFile{}
 	for _, l := range layers {
-		names, err := tomlFiles(l, "filters.d")
-		if err != nil {
+		if err := readFilters(l, filters); err != nil {
 			return config.Filter{}, err
-		}
-		for _, n := range names {
-			var ff FilterFile
-			if _, err := decodeFile(l, n, &ff); err != nil {
-				return config.Filter{}, err
-			}
-			filters[strings.TrimSuffix(path.Base(n), ".toml")] = &ff
 		}
 	}
 	c, _, err := resolveFilter(spec, filters)
 	return c, err
+}
+
+// readFilters reads a layer's filters.d/*.toml into filters, replacing
+// filters of the same name from lower layers.
+func readFilters(l Layer, filters map[string]*FilterFile) error {
+	names, err := tomlFiles(l, "filters.d")
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		var ff FilterFile
+		if _, err := decodeFile(l, n, &ff); err != nil {
+			return err
+		}
+		filters[strings.TrimSuffix(path.Base(n), ".toml")] = &ff
+	}
+	return nil
 }

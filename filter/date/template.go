@@ -43,7 +43,6 @@ type Template struct {
 	re2    *regexp.Regexp // the exact RE2 form, when there is one
 	window int            // bytes of a line the RE2 form needs (0: all)
 	fast   *syslogMatcher // a matcher without regex engine, when there is one
-	fields []string       // strptime field names used
 	// re2Fields and r2Fields map group numbers to field codes (-1: none).
 	re2Fields []int8
 	r2Fields  map[int]int
@@ -184,9 +183,6 @@ func newPatternTemplate(pattern string, now time.Time, first int) (*Template, er
 		code := p[loc[2]:loc[3]]
 		name.WriteString(lit + fieldName(code))
 		regex.WriteString(lit + fields[code])
-		if code != "%" {
-			t.fields = append(t.fields, code)
-		}
 		last = loc[1]
 	}
 	if rest := p[last:]; strings.Contains(rest, "%") {

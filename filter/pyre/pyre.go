@@ -160,18 +160,6 @@ func trimZeros(s string) string {
 	return t
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 func (tr *translator) escape() error {
 	s := tr.src
 	if tr.i+1 >= len(s) {
