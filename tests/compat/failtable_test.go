@@ -78,4 +78,3 @@ print(json.dumps(out))
 	}
 	t.Logf("%d failures, %d bans, identical to fail2ban's FailManager", len(in), bans)
 }
-
