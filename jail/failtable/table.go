@@ -7,6 +7,7 @@ package failtable
 import (
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 
@@ -76,25 +77,136 @@ type Table[K comparable] struct {
 	maxRetry atomic.Int32
 	findTime atomic.Uint64 // float64 bits
 	matches  atomic.Int32
-	evicted  atomic.Uint64
-	total    atomic.Uint64
 }
 
 type shard[K comparable] struct {
-	mu    sync.Mutex
-	index map[K]int32
-	slots []slot[K]
+	mu sync.Mutex
+	// index finds a key's slot: open addressing with linear probing, each
+	// bucket a slot number (+1, 0 is empty) and the key's hash.
+	index []bucket
+	n     int
+	// slots are allocated in chunks so that growing copies nothing.
+	chunks [][]slot[K]
+	used   int32
 	// head is the most recently failed entry, tail the least; free is a
 	// list of unused slots linked through next.
 	head, tail, free int32
 	cap              int
+	seed             maphash.Seed
+	// failures and evicted are counted per shard, under its lock: a
+	// shared counter would be a contended cache line.
+	failures, evicted uint64
 	_                cpu.CacheLinePad
 }
+
+type bucket struct {
+	slot int32 // slot number + 1; 0 is an empty bucket
+	hash uint32
+}
+
+// Slots live in chunks of 16, 32, ... 1024 slots, then 1024 each: a small
+// table stays small, and a large one never copies its slots to grow.
+const (
+	firstChunk = 16
+	lastChunk  = 1024
+	// geometric is the number of slots in the growing chunks (16..512).
+	geometric = lastChunk - firstChunk
+)
+
+// chunkOf returns the chunk holding slot i and i's place in it.
+func chunkOf(i int32) (c, off int) {
+	if i < geometric {
+		c = bits.Len32(uint32(i)/firstChunk+1) - 1
+		return c, int(i) - firstChunk*(1<<c-1)
+	}
+	i -= geometric
+	return 6 + int(i)/lastChunk, int(i) % lastChunk
+}
+
+func chunkSize(c int) int { return min(firstChunk<<c, lastChunk) }
 
 type slot[K comparable] struct {
 	key        K
 	e          Entry
 	prev, next int32
+}
+
+func (s *shard[K]) at(i int32) *slot[K] {
+	c, off := chunkOf(i)
+	return &s.chunks[c][off]
+}
+
+// find returns the bucket position holding k, or the empty one where it
+// belongs.
+func (s *shard[K]) find(k K, h uint32) (pos int, found bool) {
+	mask := len(s.index) - 1
+	for pos = int(h) & mask; ; pos = (pos + 1) & mask {
+		b := s.index[pos]
+		if b.slot == 0 {
+			return pos, false
+		}
+		if b.hash == h && s.at(b.slot-1).key == k {
+			return pos, true
+		}
+	}
+}
+
+func (s *shard[K]) lookup(k K, h uint32) (int32, bool) {
+	if s.n == 0 {
+		return 0, false
+	}
+	pos, ok := s.find(k, h)
+	return s.index[pos].slot - 1, ok
+}
+
+func (s *shard[K]) insertIndex(i int32, h uint32) {
+	if (s.n+1)*4 > len(s.index)*3 {
+		s.grow()
+	}
+	pos, _ := s.find(s.at(i).key, h)
+	s.index[pos] = bucket{slot: i + 1, hash: h}
+	s.n++
+}
+
+func (s *shard[K]) grow() {
+	old := s.index
+	s.index = make([]bucket, max(16, 2*len(old)))
+	mask := len(s.index) - 1
+	for _, b := range old {
+		if b.slot == 0 {
+			continue
+		}
+		pos := int(b.hash) & mask
+		for s.index[pos].slot != 0 {
+			pos = (pos + 1) & mask
+		}
+		s.index[pos] = b
+	}
+}
+
+// deleteIndex empties a bucket and shifts the following ones back so
+// that no probe sequence is broken (no tombstones).
+func (s *shard[K]) deleteIndex(pos int) {
+	mask := len(s.index) - 1
+	for {
+		s.index[pos] = bucket{}
+		next := pos
+		for {
+			next = (next + 1) & mask
+			b := s.index[next]
+			if b.slot == 0 {
+				s.n--
+				return
+			}
+			home := int(b.hash) & mask
+			// Move b back when its home is not in (pos, next].
+			if (next > pos && (home <= pos || home > next)) || (next < pos && home <= pos && home > next) {
+				s.index[pos] = b
+				pos = next
+				break
+			}
+		}
+	}
 }
 
 const none = -1
@@ -117,7 +229,7 @@ func New[K comparable](c Config) *Table[K] {
 	t := &Table[K]{shards: make([]shard[K], p), mask: uint64(p - 1), seed: maphash.MakeSeed()}
 	for i := range t.shards {
 		s := &t.shards[i]
-		s.index = make(map[K]int32)
+		s.seed = t.seed
 		s.head, s.tail, s.free = none, none, none
 		s.cap = per
 	}
@@ -136,8 +248,9 @@ func (t *Table[K]) SetRules(maxRetry int, findTime float64, maxMatches int) {
 // MaxRetry is the count at which an id is banned.
 func (t *Table[K]) MaxRetry() int { return int(t.maxRetry.Load()) }
 
-func (t *Table[K]) shard(k K) *shard[K] {
-	return &t.shards[maphash.Comparable(t.seed, k)&t.mask]
+func (t *Table[K]) shard(k K) (*shard[K], uint32) {
+	h := maphash.Comparable(t.seed, k)
+	return &t.shards[(h>>32)&t.mask], uint32(h)
 }
 
 // Add counts a failure. When the id's retry count reaches maxretry, its
@@ -152,20 +265,20 @@ func (t *Table[K]) Add(k K, f Failure) (e Entry, ban bool) {
 	if count <= 0 {
 		count = 1
 	}
-	s := t.shard(k)
+	s, h := t.shard(k)
 	s.mu.Lock()
-	i, ok := s.index[k]
+	i, ok := s.lookup(k, h)
 	if !ok {
 		if f.Observed {
 			s.mu.Unlock()
 			return Entry{}, false
 		}
-		if len(s.index) >= s.cap {
+		if s.n >= s.cap {
 			s.evictOldest()
-			t.evicted.Add(1)
+			s.evicted++
 		}
-		i = s.alloc(k)
-		e := &s.slots[i].e
+		i = s.alloc(k, h)
+		e := &s.at(i).e
 		*e = Entry{First: f.Time, Last: f.Time, Retry: count, Failures: 1}
 		if f.Fields != nil || (maxMatches > 0 && len(f.Matches) > 0) {
 			e.Data = &Data{Fields: f.Fields}
@@ -174,7 +287,7 @@ func (t *Table[K]) Add(k K, f Failure) (e Entry, ban bool) {
 			}
 		}
 	} else {
-		e := &s.slots[i].e
+		e := &s.at(i).e
 		adjustTime(e, f.Time, findTime)
 		e.Retry += count
 		e.Failures++
@@ -188,8 +301,8 @@ func (t *Table[K]) Add(k K, f Failure) (e Entry, ban bool) {
 		}
 		s.touch(i)
 	}
-	t.total.Add(1)
-	e = s.slots[i].e
+	s.failures++
+	e = s.at(i).e
 	if e.Retry >= maxRetry {
 		s.remove(i)
 		s.mu.Unlock()
@@ -222,20 +335,20 @@ func lastN(m []string, n int) []string {
 
 // Get returns the entry of an id.
 func (t *Table[K]) Get(k K) (Entry, bool) {
-	s := t.shard(k)
+	s, h := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i, ok := s.index[k]; ok {
-		return s.slots[i].e, true
+	if i, ok := s.lookup(k, h); ok {
+		return s.at(i).e, true
 	}
 	return Entry{}, false
 }
 
 // Delete forgets an id (fail2ban's delFailure).
 func (t *Table[K]) Delete(k K) {
-	s := t.shard(k)
+	s, h := t.shard(k)
 	s.mu.Lock()
-	if i, ok := s.index[k]; ok {
+	if i, ok := s.lookup(k, h); ok {
 		s.remove(i)
 	}
 	s.mu.Unlock()
@@ -252,8 +365,8 @@ func (t *Table[K]) Expire(now float64) int {
 		// The list runs from the most to the least recently failed, but a
 		// late line can carry an older time: check every entry.
 		for j := s.tail; j != none; {
-			prev := s.slots[j].prev
-			if s.slots[j].e.Last <= limit {
+			prev := s.at(j).prev
+			if s.at(j).e.Last <= limit {
 				s.remove(j)
 				n++
 			}
@@ -265,16 +378,7 @@ func (t *Table[K]) Expire(now float64) int {
 }
 
 // Len is the number of ids tracked.
-func (t *Table[K]) Len() int {
-	n := 0
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		n += len(s.index)
-		s.mu.Unlock()
-	}
-	return n
-}
+func (t *Table[K]) Len() int { return t.Stats().Tracked }
 
 // Stats are the table's counters.
 type Stats struct {
@@ -282,13 +386,21 @@ type Stats struct {
 	Tracked        int
 	Failures       uint64
 	Evicted        uint64
-	Cap, ShardsLen int
+	Cap, Shards    int
 }
 
 // Stats returns the table's counters.
 func (t *Table[K]) Stats() Stats {
-	return Stats{Tracked: t.Len(), Failures: t.total.Load(), Evicted: t.evicted.Load(),
-		Cap: t.shards[0].cap * len(t.shards), ShardsLen: len(t.shards)}
+	st := Stats{Cap: t.shards[0].cap * len(t.shards), Shards: len(t.shards)}
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		st.Tracked += s.n
+		st.Failures += s.failures
+		st.Evicted += s.evicted
+		s.mu.Unlock()
+	}
+	return st
 }
 
 // Range calls fn for every entry, shard by shard, until fn returns false.
@@ -296,8 +408,8 @@ func (t *Table[K]) Range(fn func(K, Entry) bool) {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		for j := s.head; j != none; j = s.slots[j].next {
-			if !fn(s.slots[j].key, s.slots[j].e) {
+		for j := s.head; j != none; j = s.at(j).next {
+			if !fn(s.at(j).key, s.at(j).e) {
 				s.mu.Unlock()
 				return
 			}
@@ -306,25 +418,29 @@ func (t *Table[K]) Range(fn func(K, Entry) bool) {
 	}
 }
 
-func (s *shard[K]) alloc(k K) int32 {
+func (s *shard[K]) alloc(k K, h uint32) int32 {
 	var i int32
 	if s.free != none {
 		i = s.free
-		s.free = s.slots[i].next
+		s.free = s.at(i).next
 	} else {
-		s.slots = append(s.slots, slot[K]{})
-		i = int32(len(s.slots) - 1)
+		if c, _ := chunkOf(s.used); c == len(s.chunks) {
+			s.chunks = append(s.chunks, make([]slot[K], chunkSize(c)))
+		}
+		i = s.used
+		s.used++
 	}
-	s.slots[i].key = k
-	s.index[k] = i
+	s.at(i).key = k
+	s.insertIndex(i, h)
 	s.pushFront(i)
 	return i
 }
 
 func (s *shard[K]) pushFront(i int32) {
-	s.slots[i].prev, s.slots[i].next = none, s.head
+	sl := s.at(i)
+	sl.prev, sl.next = none, s.head
 	if s.head != none {
-		s.slots[s.head].prev = i
+		s.at(s.head).prev = i
 	}
 	s.head = i
 	if s.tail == none {
@@ -333,14 +449,14 @@ func (s *shard[K]) pushFront(i int32) {
 }
 
 func (s *shard[K]) unlink(i int32) {
-	p, n := s.slots[i].prev, s.slots[i].next
+	p, n := s.at(i).prev, s.at(i).next
 	if p != none {
-		s.slots[p].next = n
+		s.at(p).next = n
 	} else {
 		s.head = n
 	}
 	if n != none {
-		s.slots[n].prev = p
+		s.at(n).prev = p
 	} else {
 		s.tail = p
 	}
@@ -356,10 +472,11 @@ func (s *shard[K]) touch(i int32) {
 
 func (s *shard[K]) remove(i int32) {
 	s.unlink(i)
-	delete(s.index, s.slots[i].key)
-	var zero slot[K]
-	s.slots[i] = zero
-	s.slots[i].next = s.free
+	sl := s.at(i)
+	h := uint32(maphash.Comparable(s.seed, sl.key))
+	pos, _ := s.find(sl.key, h)
+	s.deleteIndex(pos)
+	*sl = slot[K]{next: s.free}
 	s.free = i
 }
 

@@ -160,3 +160,63 @@ func TestConcurrentAdds(t *testing.T) {
 		t.Fatalf("total %d len %d", total, tb.Len())
 	}
 }
+
+// TestAgainstMapModel runs random adds, deletes, expiries and evictions
+// and checks the table's index against a plain map.
+func TestAgainstMapModel(t *testing.T) {
+	tb := New[int](Config{MaxRetry: 1 << 30, FindTime: 50, Cap: 64, Shards: 2})
+	model := map[int]float64{} // id -> last time
+	rng := uint64(1)
+	next := func(n int) int { rng = rng*6364136223846793005 + 1442695040888963407; return int(rng>>33) % n }
+	for step := range 200000 {
+		k := next(300)
+		now := float64(step) / 10
+		switch next(10) {
+		case 0:
+			tb.Delete(k)
+			delete(model, k)
+		case 1:
+			tb.Expire(now)
+			for id, last := range model {
+				if last <= now-50 {
+					delete(model, id)
+				}
+			}
+		default:
+			tb.Add(k, Failure{Time: now})
+			model[k] = now
+		}
+		if step%1000 == 0 || tb.Len() != len(model) {
+			// Evictions make the table a subset of the model.
+			n := 0
+			tb.Range(func(id int, e Entry) bool {
+				if model[id] != e.Last {
+					t.Fatalf("step %d: id %d last %v, model %v", step, id, e.Last, model[id])
+				}
+				n++
+				return true
+			})
+			for id := range model {
+				if _, ok := tb.Get(id); !ok {
+					delete(model, id) // evicted
+				}
+			}
+			if n != len(model) || n != tb.Len() {
+				t.Fatalf("step %d: table %d/%d, model %d", step, n, tb.Len(), len(model))
+			}
+		}
+	}
+}
+
+func TestChunkOf(t *testing.T) {
+	c, off := 0, 0
+	for i := range int32(20000) {
+		gc, goff := chunkOf(i)
+		if gc != c || goff != off {
+			t.Fatalf("slot %d: chunk %d+%d, want %d+%d", i, gc, goff, c, off)
+		}
+		if off++; off == chunkSize(c) {
+			c, off = c+1, 0
+		}
+	}
+}
