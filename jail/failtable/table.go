@@ -96,7 +96,7 @@ type shard[K comparable] struct {
 	// failures and evicted are counted per shard, under its lock: a
 	// shared counter would be a contended cache line.
 	failures, evicted uint64
-	_                cpu.CacheLinePad
+	_                 cpu.CacheLinePad
 }
 
 type bucket struct {
@@ -383,10 +383,10 @@ func (t *Table[K]) Len() int { return t.Stats().Tracked }
 // Stats are the table's counters.
 type Stats struct {
 	// Tracked ids now, failures counted, and entries evicted by the cap.
-	Tracked        int
-	Failures       uint64
-	Evicted        uint64
-	Cap, Shards    int
+	Tracked     int
+	Failures    uint64
+	Evicted     uint64
+	Cap, Shards int
 }
 
 // Stats returns the table's counters.
