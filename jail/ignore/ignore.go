@@ -267,6 +267,22 @@ func (l *List) Prefixes() []netip.Prefix {
 // fail2ban's order: the cache, self, addresses and networks, the command.
 // fields are the failure's captured fields, for the command's tags.
 func (l *List) Ignored(ctx context.Context, id string, fields map[string]any) (Source, bool) {
+	a, _ := netip.ParseAddr(id)
+	return l.IgnoredAddr(ctx, a, id, fields)
+}
+
+// IgnoredAddr is Ignored for an id already parsed as address a (a is the
+// zero Addr for an id that is not an address).
+func (l *List) IgnoredAddr(ctx context.Context, a netip.Addr, id string, fields map[string]any) (Source, bool) {
+	if l.cache == nil && l.cfg.Command == "" {
+		if a.IsValid() {
+			return l.ContainsAddr(a)
+		}
+		if _, ok := l.set.Load().raw[id]; ok {
+			return ByIP, true
+		}
+		return "", false
+	}
 	var key string
 	if l.cache != nil {
 		key = substitute(l.key, id, fields, false)
@@ -274,15 +290,15 @@ func (l *List) Ignored(ctx context.Context, id string, fields map[string]any) (S
 			return v.src, v.ignored
 		}
 	}
-	src, ok := l.check(ctx, id, fields)
+	src, ok := l.check(ctx, a, id, fields)
 	if l.cache != nil {
 		l.cache.set(key, cached{src, ok})
 	}
 	return src, ok
 }
 
-func (l *List) check(ctx context.Context, id string, fields map[string]any) (Source, bool) {
-	if a, err := netip.ParseAddr(id); err == nil {
+func (l *List) check(ctx context.Context, a netip.Addr, id string, fields map[string]any) (Source, bool) {
+	if a.IsValid() {
 		if src, ok := l.ContainsAddr(a); ok {
 			return src, true
 		}

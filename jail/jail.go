@@ -1,0 +1,574 @@
+// Package jail turns failures into bans as fail2ban's jails do: it counts
+// failures per id (jail/failtable), skips ignored ids (jail/ignore), bans
+// at maxretry within findtime with fail2ban's bantime.increment
+// (jail/bantime), hands bans and unbans to the actions in batches, has the
+// shared scheduler (jail/schedule) unban on time, and records bans in the
+// store.
+package jail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/f2bx/f2bx/clock"
+	"github.com/f2bx/f2bx/jail/bantime"
+	"github.com/f2bx/f2bx/jail/failtable"
+	"github.com/f2bx/f2bx/jail/ignore"
+	"github.com/f2bx/f2bx/jail/schedule"
+	"github.com/f2bx/f2bx/store"
+)
+
+// Failure is one failure found by a filter.
+type Failure struct {
+	// ID is the address (or <F-ID> text).
+	ID string
+	// Time is the log time of the failure.
+	Time    time.Time
+	Fields  map[string]any
+	Matches []string
+}
+
+// Ticket is a ban handed to the actions.
+type Ticket struct {
+	Jail string
+	ID   string
+	// Addr is set when the id is an address.
+	Addr netip.Addr
+	// Time is the ticket time: the log time of the last failure (Unix
+	// seconds). The ban ends at Time+BanTime.
+	Time float64
+	// BanTime is in seconds, -1 for a permanent ban.
+	BanTime  float64
+	Count    int
+	Failures int
+	Matches  []string
+	Fields   map[string]any
+	// Restored marks a ban read back from the database at start.
+	Restored bool
+}
+
+// End is when the ban ends; false for a permanent ban.
+func (t *Ticket) End() (time.Time, bool) {
+	if t.BanTime < 0 {
+		return time.Time{}, false
+	}
+	return unixTime(t.Time + t.BanTime), true
+}
+
+func unixTime(s float64) time.Time {
+	sec, frac := math.Modf(s)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+func seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// Actions carry out bans and unbans, a batch per call.
+type Actions interface {
+	Ban(ctx context.Context, batch []*Ticket) error
+	Unban(ctx context.Context, batch []*Ticket) error
+}
+
+// Key names a ban in the shared scheduler.
+type Key struct {
+	Jail, ID string
+}
+
+// Config is a jail's rules.
+type Config struct {
+	Name       string
+	MaxRetry   int
+	FindTime   time.Duration
+	BanTime    time.Duration // negative: permanent
+	MaxMatches int
+	// Increment is nil when bantime.increment is off.
+	Increment    *bantime.Increment
+	OverallJails bool
+	// Cap is the most ids the failure table tracks (0: failtable.DefaultCap).
+	Cap int
+}
+
+// Deps are the jail's collaborators.
+type Deps struct {
+	Clock   clock.Clock
+	Log     *slog.Logger
+	Ignore  *ignore.List
+	Actions Actions
+	// Scheduler is shared by the jails; the daemon routes its due keys to
+	// the jail's Expired.
+	Scheduler *schedule.Scheduler[Key]
+	// History is shared by the jails (ban counts).
+	History *History
+	// Store is nil without a database.
+	Store *store.Writer
+}
+
+// QueueLen bounds the ban and unban queues: when the actions fall behind
+// by this much, adding failures blocks (backpressure).
+const QueueLen = 65536
+
+// MaxBatch is the most tickets handed to the actions at once.
+const MaxBatch = 4096
+
+// Jail counts failures and bans.
+type Jail struct {
+	cfg   Config
+	d     Deps
+	log   *slog.Logger
+	addrs *failtable.Table[netip.Addr]
+	other *failtable.Table[string]
+
+	banned *banList
+
+	bans   chan *Ticket
+	unbans chan *Ticket
+}
+
+// New returns a jail; Run carries out its bans.
+func New(c Config, d Deps) (*Jail, error) {
+	if c.Name == "" || c.MaxRetry <= 0 {
+		return nil, fmt.Errorf("jail %q: a name and maxretry > 0 are required", c.Name)
+	}
+	if d.Clock == nil || d.Actions == nil || d.Scheduler == nil || d.History == nil {
+		return nil, fmt.Errorf("jail %s: Clock, Actions, Scheduler and History are required", c.Name)
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	tc := failtable.Config{MaxRetry: c.MaxRetry, FindTime: c.FindTime.Seconds(), MaxMatches: c.MaxMatches, Cap: c.Cap}
+	small := tc
+	small.Shards, small.Cap = 4, min(c.Cap, 65536)
+	if small.Cap <= 0 {
+		small.Cap = 65536
+	}
+	return &Jail{cfg: c, d: d, log: d.Log.With("jail", c.Name),
+		addrs: failtable.New[netip.Addr](tc), other: failtable.New[string](small),
+		banned: newBanList(),
+		bans:   make(chan *Ticket, QueueLen), unbans: make(chan *Ticket, QueueLen)}, nil
+}
+
+// Name is the jail's name.
+func (j *Jail) Name() string { return j.cfg.Name }
+
+// Add counts failures; those that reach maxretry become bans, queued for
+// the actions.
+func (j *Jail) Add(ctx context.Context, fs []Failure) {
+	for i := range fs {
+		f := &fs[i]
+		a, err := netip.ParseAddr(f.ID)
+		if err == nil {
+			a = a.Unmap()
+			f.ID = canonical(a, f.ID)
+		}
+		if j.d.Ignore != nil {
+			if src, ok := j.d.Ignore.IgnoredAddr(ctx, a, f.ID, f.Fields); ok {
+				j.log.Debug("ignore", "id", f.ID, "by", string(src))
+				continue
+			}
+		}
+		t := seconds(f.Time)
+		var e failtable.Entry
+		var ban bool
+		ff := failtable.Failure{Time: t, Fields: f.Fields, Matches: f.Matches}
+		if a.IsValid() {
+			e, ban = j.addrs.Add(a, ff)
+		} else {
+			e, ban = j.other.Add(f.ID, ff)
+		}
+		if !ban && j.cfg.Increment != nil {
+			e, ban = j.observe(f.ID, t)
+		}
+		if ban {
+			j.ban(ctx, f.ID, e)
+		}
+	}
+}
+
+// canonical is an address's one spelling (IPv4-mapped addresses as IPv4),
+// allocating only when s is not already it.
+func canonical(a netip.Addr, s string) string {
+	var buf [64]byte
+	if b := a.Unmap().AppendTo(buf[:0]); string(b) != s {
+		return string(b)
+	}
+	return s
+}
+
+func (j *Jail) add(id string, f failtable.Failure) (failtable.Entry, bool) {
+	if a, err := netip.ParseAddr(id); err == nil {
+		return j.addrs.Add(a.Unmap(), f)
+	}
+	return j.other.Add(id, f)
+}
+
+// observe is fail2ban's observer for known-bad ids: a failure of an id
+// banned n times before weighs 2^n/2+1 retries.
+func (j *Jail) observe(id string, t float64) (failtable.Entry, bool) {
+	count, timeOfBan, _, ok := j.d.History.Lookup(j.cfg.Name, id, false)
+	if !ok {
+		return failtable.Entry{}, false
+	}
+	if t <= float64(timeOfBan) {
+		return failtable.Entry{}, false // already counted before that ban
+	}
+	retry := bantime.RetryFor(count, j.cfg.MaxRetry)
+	if retry <= 1 {
+		return failtable.Entry{}, false
+	}
+	j.log.Info("found bad", "id", id, "bancount", count, "retry", retry)
+	return j.add(id, failtable.Failure{Time: t, Count: retry - 1, Observed: true})
+}
+
+func (j *Jail) banTime() float64 {
+	if j.cfg.BanTime < 0 {
+		return -1
+	}
+	return j.cfg.BanTime.Seconds()
+}
+
+// ban turns an entry that reached maxretry into a ban.
+func (j *Jail) ban(ctx context.Context, id string, e failtable.Entry) {
+	tk := Ticket{Jail: j.cfg.Name, ID: id, Time: e.Last, BanTime: j.banTime(), Count: 1, Failures: int(e.Failures)}
+	if tk.BanTime >= 0 && tk.Time+tk.BanTime < seconds(j.d.Clock.Now()) {
+		j.log.Info("ignore, expired bantime", "id", id)
+		return
+	}
+	sh := j.banned.lock(id)
+	if old, ok := sh.m[id]; ok {
+		// Already banned: never queued again, but a later failure moves
+		// the end of the ban (fail2ban's prolong). The scheduler keeps the
+		// old deadline; Expired finds the ban prolonged and sets the new
+		// one, so that this path takes no scheduler lock.
+		if old.BanTime >= 0 {
+			if tk.BanTime < 0 {
+				old.BanTime = -1
+			} else if tk.Time+tk.BanTime > old.Time+old.BanTime {
+				old.BanTime = tk.BanTime + max(0, tk.Time-old.Time)
+			}
+		}
+		sh.mu.Unlock()
+		j.log.Debug("already banned", "id", id)
+		return
+	}
+	if a, err := netip.ParseAddr(id); err == nil {
+		tk.Addr = a.Unmap()
+	}
+	if e.Data != nil {
+		tk.Fields, tk.Matches = e.Data.Fields, e.Data.Matches
+	}
+	if in := j.cfg.Increment; in != nil {
+		if count, _, _, ok := j.d.History.Lookup(j.cfg.Name, id, j.cfg.OverallJails); ok {
+			tk.Count = max(tk.Count, count+1)
+			tk.BanTime = in.Next(tk.BanTime, count)
+		}
+	}
+	ptk := &tk
+	sh.m[id] = ptk
+	j.banned.total.Add(1)
+	if end, ok := tk.End(); ok {
+		j.d.Scheduler.Set(Key{j.cfg.Name, id}, end)
+	}
+	sh.mu.Unlock()
+	j.d.History.Record(j.cfg.Name, id, int64(math.Round(tk.Time)), tk.BanTime, tk.Count)
+	if j.d.Store != nil {
+		j.d.Store.AddBan(j.storeBan(ptk))
+	}
+	j.log.Info("Ban", "id", id, "bantime", tk.BanTime, "bancount", tk.Count)
+	select {
+	case j.bans <- ptk:
+	case <-ctx.Done():
+	}
+}
+
+func (j *Jail) storeBan(tk *Ticket) store.Ban {
+	data := map[string]any{"failures": tk.Failures}
+	if len(tk.Matches) > 0 {
+		data["matches"] = tk.Matches
+	}
+	for k, v := range tk.Fields {
+		if _, ok := data[k]; !ok {
+			data[k] = v
+		}
+	}
+	return store.Ban{Jail: tk.Jail, ID: tk.ID, Time: int64(math.Round(tk.Time)), BanTime: tk.BanTime, Count: tk.Count, Data: data}
+}
+
+// BanManually bans ids now, as fail2ban's "banip": an ignored id is
+// banned too (the administrator knows best), with a warning.
+func (j *Jail) BanManually(ctx context.Context, ids []string) error {
+	var errs []error
+	now := seconds(j.d.Clock.Now())
+	for _, id := range ids {
+		if a, err := netip.ParseAddr(id); err == nil {
+			id = canonical(a, id)
+		} else if id == "" {
+			errs = append(errs, errors.New("empty id"))
+			continue
+		}
+		if j.d.Ignore != nil {
+			if _, ok := j.d.Ignore.Ignored(ctx, id, nil); ok {
+				j.log.Warn("requested to manually ban an ignored address; proceeding", "id", id)
+			}
+		}
+		e, ban := j.add(id, failtable.Failure{Time: now, Count: j.cfg.MaxRetry})
+		if ban {
+			j.ban(ctx, id, e)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Unban lifts the bans of ids now (a manual unban) and forgets them in
+// the database; it returns the ids that were not banned.
+func (j *Jail) Unban(ctx context.Context, ids []string) (notBanned []string) {
+	var done []string
+	var out []*Ticket
+	for _, id := range ids {
+		if a, err := netip.ParseAddr(id); err == nil {
+			id = canonical(a, id)
+		}
+		sh := j.banned.lock(id)
+		tk, ok := sh.m[id]
+		if ok {
+			delete(sh.m, id)
+		}
+		sh.mu.Unlock()
+		if !ok {
+			notBanned = append(notBanned, id)
+			continue
+		}
+		j.d.Scheduler.Remove(Key{j.cfg.Name, id})
+		out = append(out, tk)
+		done = append(done, id)
+	}
+	for _, id := range done {
+		j.d.History.Forget(j.cfg.Name, id)
+	}
+	if j.d.Store != nil && len(done) > 0 {
+		j.d.Store.DelBans(j.cfg.Name, done)
+	}
+	j.queueUnbans(ctx, out)
+	return notBanned
+}
+
+// UnbanAll lifts every ban of the jail and forgets them in the database.
+func (j *Jail) UnbanAll(ctx context.Context) int {
+	var out []*Ticket
+	j.banned.each(func(m map[string]*Ticket) {
+		for id, tk := range m {
+			j.d.Scheduler.Remove(Key{j.cfg.Name, id})
+			out = append(out, tk)
+			delete(m, id)
+		}
+	})
+	j.d.History.Forget(j.cfg.Name, "")
+	if j.d.Store != nil {
+		j.d.Store.DelBans(j.cfg.Name, nil)
+	}
+	j.queueUnbans(ctx, out)
+	return len(out)
+}
+
+// Expired is called with the ids whose ban the scheduler found ended.
+func (j *Jail) Expired(ctx context.Context, ids []string) {
+	now := j.d.Clock.Now()
+	var out []*Ticket
+	for _, id := range ids {
+		sh := j.banned.lock(id)
+		tk, ok := sh.m[id]
+		if !ok {
+			sh.mu.Unlock()
+			continue
+		}
+		if end, ok := tk.End(); !ok || end.After(now) {
+			// Prolonged since: schedule again.
+			if ok {
+				j.d.Scheduler.Set(Key{j.cfg.Name, id}, end)
+			}
+			sh.mu.Unlock()
+			continue
+		}
+		delete(sh.m, id)
+		sh.mu.Unlock()
+		out = append(out, tk)
+	}
+	for _, tk := range out {
+		j.log.Info("Unban", "id", tk.ID)
+	}
+	j.queueUnbans(ctx, out)
+}
+
+func (j *Jail) queueUnbans(ctx context.Context, tks []*Ticket) {
+	for _, tk := range tks {
+		select {
+		case j.unbans <- tk:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Restore puts back the bans read from the database at start, before any
+// log is read: each keeps its end; those that ended meanwhile, and
+// ignored ids, are dropped. Ban times are corrected as fail2ban does: to
+// at most the jail's ban time (without increment) or bantime.maxtime.
+func (j *Jail) Restore(ctx context.Context, bans []store.Ban) (restored int) {
+	now := seconds(j.d.Clock.Now())
+	correct := j.banTime()
+	if j.cfg.Increment != nil {
+		correct = j.cfg.Increment.MaxTime()
+	}
+	for _, b := range bans {
+		if b.Jail != j.cfg.Name {
+			continue
+		}
+		bt := b.BanTime
+		if bt == 0 { // fail2ban's rows without a ban time
+			bt = j.banTime()
+		}
+		if j.cfg.Increment == nil && j.banTime() >= 0 && float64(b.Time) <= now-j.banTime() {
+			continue // fail2ban's forbantime: older than the jail's ban time
+		}
+		if correct >= 0 && (bt < 0 || bt > correct) {
+			bt = correct
+		}
+		if bt >= 0 && float64(b.Time)+bt <= now {
+			continue
+		}
+		if j.d.Ignore != nil {
+			if _, ok := j.d.Ignore.Ignored(ctx, b.ID, nil); ok {
+				continue
+			}
+		}
+		tk := &Ticket{Jail: j.cfg.Name, ID: b.ID, Time: float64(b.Time), BanTime: bt, Count: b.Count, Restored: true}
+		if a, err := netip.ParseAddr(b.ID); err == nil {
+			tk.Addr = a.Unmap()
+		}
+		if m, ok := b.Data["matches"].([]any); ok {
+			for _, l := range m {
+				if s, ok := l.(string); ok {
+					tk.Matches = append(tk.Matches, s)
+				}
+			}
+		}
+		sh := j.banned.lock(b.ID)
+		if _, dup := sh.m[b.ID]; dup {
+			sh.mu.Unlock()
+			continue
+		}
+		sh.m[b.ID] = tk
+		j.banned.total.Add(1)
+		if end, ok := tk.End(); ok {
+			j.d.Scheduler.Set(Key{j.cfg.Name, b.ID}, end)
+		}
+		sh.mu.Unlock()
+		restored++
+		select {
+		case j.bans <- tk:
+		case <-ctx.Done():
+			return restored
+		}
+	}
+	return restored
+}
+
+// Run hands queued bans and unbans to the actions in batches and does
+// the jail's housekeeping (forgetting old failures every 5 s, as fail2ban)
+// until ctx ends; then it hands over what is still queued.
+func (j *Jail) Run(ctx context.Context) {
+	tick := j.d.Clock.NewTimer(5 * time.Second)
+	for {
+		select {
+		case <-ctx.Done():
+			tick.Stop()
+			j.drain(context.WithoutCancel(ctx))
+			return
+		case tk := <-j.bans:
+			j.flush(ctx, j.bans, tk, j.d.Actions.Ban, "ban")
+		case tk := <-j.unbans:
+			j.flush(ctx, j.unbans, tk, j.d.Actions.Unban, "unban")
+		case <-tick.C():
+			j.Housekeep(ctx)
+			tick = j.d.Clock.NewTimer(5 * time.Second)
+		}
+	}
+}
+
+// Housekeep forgets failures older than findtime and re-reads changed
+// ignore files.
+func (j *Jail) Housekeep(ctx context.Context) {
+	now := seconds(j.d.Clock.Now())
+	j.addrs.Expire(now)
+	j.other.Expire(now)
+	if j.d.Ignore != nil {
+		if err := j.d.Ignore.Refresh(ctx); err != nil {
+			j.log.Warn("ignoreip", "err", err)
+		}
+	}
+}
+
+func (j *Jail) flush(ctx context.Context, q chan *Ticket, first *Ticket, do func(context.Context, []*Ticket) error, what string) {
+	batch := []*Ticket{first}
+more:
+	for len(batch) < MaxBatch {
+		select {
+		case tk := <-q:
+			batch = append(batch, tk)
+		default:
+			break more
+		}
+	}
+	if err := do(ctx, batch); err != nil {
+		j.log.Error("action failed", "what", what, "count", len(batch), "err", err)
+	}
+}
+
+func (j *Jail) drain(ctx context.Context) {
+	for {
+		select {
+		case tk := <-j.bans:
+			j.flush(ctx, j.bans, tk, j.d.Actions.Ban, "ban")
+		case tk := <-j.unbans:
+			j.flush(ctx, j.unbans, tk, j.d.Actions.Unban, "unban")
+		default:
+			return
+		}
+	}
+}
+
+// Status is what fail2ban's "status <jail>" reports.
+type Status struct {
+	CurrentlyFailed, TotalFailed int
+	CurrentlyBanned, TotalBanned int
+	Evicted                      uint64
+	Banned                       []string
+}
+
+// Status returns the jail's counters and banned ids.
+func (j *Jail) Status() Status {
+	a, o := j.addrs.Stats(), j.other.Stats()
+	s := Status{CurrentlyFailed: a.Tracked + o.Tracked, TotalFailed: int(a.Failures + o.Failures), Evicted: a.Evicted + o.Evicted}
+	s.TotalBanned = int(j.banned.total.Load())
+	j.banned.each(func(m map[string]*Ticket) {
+		for id := range m {
+			s.Banned = append(s.Banned, id)
+		}
+	})
+	s.CurrentlyBanned = len(s.Banned)
+	sort.Strings(s.Banned)
+	return s
+}
+
+// Banned returns the ticket of a banned id.
+func (j *Jail) Banned(id string) (Ticket, bool) {
+	tk, ok := j.banned.get(id)
+	if !ok {
+		return Ticket{}, false
+	}
+	return *tk, true
+}

@@ -1,0 +1,310 @@
+package jail
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/f2bx/f2bx/clock"
+	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/jail/bantime"
+	"github.com/f2bx/f2bx/jail/ignore"
+	"github.com/f2bx/f2bx/jail/schedule"
+	"github.com/f2bx/f2bx/store"
+)
+
+// fakeActions records the batches it is given.
+type fakeActions struct {
+	mu     sync.Mutex
+	events chan string
+}
+
+func (f *fakeActions) record(what string, b []*Ticket) error {
+	var ids []string
+	for _, t := range b {
+		ids = append(ids, t.ID)
+	}
+	sort.Strings(ids)
+	f.events <- what + " " + strings.Join(ids, ",")
+	return nil
+}
+
+func (f *fakeActions) Ban(_ context.Context, b []*Ticket) error   { return f.record("ban", b) }
+func (f *fakeActions) Unban(_ context.Context, b []*Ticket) error { return f.record("unban", b) }
+
+type harness struct {
+	t     *testing.T
+	clock *clock.Fake
+	jail  *Jail
+	acts  *fakeActions
+	sched *schedule.Scheduler[Key]
+	hist  *History
+	ctx   context.Context
+}
+
+var t0 = time.Unix(1_700_000_000, 0)
+
+func newHarness(t *testing.T, c Config, mod func(*Deps)) *harness {
+	h := &harness{t: t, clock: clock.NewFake(t0), acts: &fakeActions{events: make(chan string, 100)}, hist: NewHistory(nil)}
+	var j *Jail
+	h.sched = schedule.New[Key](h.clock, func(keys []Key) {
+		var ids []string
+		for _, k := range keys {
+			ids = append(ids, k.ID)
+		}
+		j.Expired(context.Background(), ids)
+	})
+	d := Deps{Clock: h.clock, Actions: h.acts, Scheduler: h.sched, History: h.hist}
+	if mod != nil {
+		mod(&d)
+	}
+	if c.Name == "" {
+		c.Name = "sshd"
+	}
+	var err error
+	if j, err = New(c, d); err != nil {
+		t.Fatal(err)
+	}
+	h.jail = j
+	ctx, cancel := context.WithCancel(context.Background())
+	h.ctx = ctx
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); h.sched.Run(ctx) }()
+	go func() { defer wg.Done(); j.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return h
+}
+
+func (h *harness) fail(id string, at time.Duration) {
+	h.jail.Add(h.ctx, []Failure{{ID: id, Time: t0.Add(at), Matches: []string{"line from " + id}}})
+}
+
+func (h *harness) expect(want string) {
+	h.t.Helper()
+	select {
+	case got := <-h.acts.events:
+		if got != want {
+			h.t.Fatalf("action %q, want %q", got, want)
+		}
+	case <-time.After(5 * time.Second):
+		h.t.Fatalf("no action, want %q", want)
+	}
+}
+
+func (h *harness) quiet() {
+	h.t.Helper()
+	select {
+	case got := <-h.acts.events:
+		h.t.Fatalf("unexpected action %q", got)
+	case <-time.After(30 * time.Millisecond):
+	}
+}
+
+// expectAll waits for actions (in one batch or several) on every id.
+func (h *harness) expectAll(what string, ids ...string) {
+	h.t.Helper()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	for len(want) > 0 {
+		select {
+		case got := <-h.acts.events:
+			w, list, _ := strings.Cut(got, " ")
+			if w != what {
+				h.t.Fatalf("action %q, want %s of %v", got, what, ids)
+			}
+			for _, id := range strings.Split(list, ",") {
+				delete(want, id)
+			}
+		case <-time.After(5 * time.Second):
+			h.t.Fatalf("no %s of %v", what, want)
+		}
+	}
+}
+
+// advance moves the fake clock once the scheduler waits on its timer.
+func (h *harness) advance(d time.Duration) {
+	deadline := time.Now().Add(5 * time.Second)
+	for h.clock.Timers() < 2 && time.Now().Before(deadline) { // jail housekeeping + scheduler
+		time.Sleep(time.Millisecond)
+	}
+	h.clock.Advance(d)
+}
+
+func TestBanAtMaxRetryAndUnbanOnTime(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 3, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute, MaxMatches: 3}, nil)
+	h.fail("192.0.2.1", -30*time.Second)
+	h.fail("192.0.2.1", -20*time.Second)
+	h.quiet()
+	h.fail("::ffff:192.0.2.1", -10*time.Second)
+	h.expect("ban 192.0.2.1")
+	tk, ok := h.jail.Banned("192.0.2.1")
+	if !ok || tk.Failures != 3 || len(tk.Matches) != 3 || tk.Count != 1 || tk.Time != float64(t0.Unix()-10) {
+		t.Fatalf("ticket %+v", tk)
+	}
+	// More failures of a banned address are never queued again.
+	for i := range 5 {
+		h.fail("192.0.2.1", time.Duration(-9+i)*time.Second)
+	}
+	h.quiet()
+	// The ban ended 10 min after the last failure (t0-10s); the failures
+	// above reached maxretry again at t0-7s, which prolongs it (fail2ban
+	// moves the end of a ban that is hit again).
+	tk, _ = h.jail.Banned("192.0.2.1")
+	end, _ := tk.End()
+	if want := t0.Add(-7*time.Second + 10*time.Minute); !end.Equal(want) {
+		t.Fatalf("ban ends %v, want %v", end, want)
+	}
+	h.advance(10*time.Minute - 7*time.Second - time.Millisecond)
+	h.quiet()
+	h.advance(time.Millisecond)
+	h.expect("unban 192.0.2.1")
+	if s := h.jail.Status(); s.CurrentlyBanned != 0 || s.TotalBanned != 1 {
+		t.Fatalf("status %+v", s)
+	}
+}
+
+func TestFindTimeWindow(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 3, FindTime: time.Minute, BanTime: time.Hour}, nil)
+	// Three failures over 10 minutes are a low rate: no ban.
+	h.fail("192.0.2.2", -10*time.Minute)
+	h.fail("192.0.2.2", -5*time.Minute)
+	h.fail("192.0.2.2", 0)
+	h.quiet()
+}
+
+func TestOldTicketIgnored(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 2, FindTime: time.Hour, BanTime: 10 * time.Minute}, nil)
+	h.fail("192.0.2.3", -30*time.Minute)
+	h.fail("192.0.2.3", -29*time.Minute)
+	h.quiet() // the ban would have ended already
+}
+
+func TestIgnoredNeverBanned(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 1, FindTime: time.Hour, BanTime: time.Hour}, func(d *Deps) {
+		l, err := ignore.New(context.Background(), ignore.Config{IgnoreIP: []string{"192.0.2.0/24"}}, ignore.Deps{Now: time.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Ignore = l
+	})
+	h.fail("192.0.2.77", 0)
+	h.quiet()
+	h.fail("198.51.100.1", 0)
+	h.expect("ban 198.51.100.1")
+	// A manual ban of an ignored address proceeds (fail2ban: the user knows best).
+	if err := h.jail.BanManually(h.ctx, []string{"192.0.2.77"}); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("ban 192.0.2.77")
+}
+
+func TestIncrementAndKnownBad(t *testing.T) {
+	in, err := bantime.New(bantime.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Config{MaxRetry: 5, FindTime: time.Hour, BanTime: 10 * time.Minute, Increment: in}, nil)
+	h.hist.Record("sshd", "192.0.2.4", t0.Unix()-86400, 600, 3)
+	h.hist.Record("other", "192.0.2.5", t0.Unix()-86400, 600, 2)
+	// Banned 3 times before: one failure weighs 2^3/2+1 = 5 = maxretry.
+	h.fail("192.0.2.4", 0)
+	h.expect("ban 192.0.2.4")
+	tk, _ := h.jail.Banned("192.0.2.4")
+	if tk.Count != 4 || tk.BanTime != 600*8 {
+		t.Fatalf("ticket %+v, want count 4, bantime 4800", tk)
+	}
+	// Bans in another jail count only with overalljails.
+	for i := range 5 {
+		h.fail("192.0.2.5", time.Duration(i)*time.Second)
+	}
+	h.expect("ban 192.0.2.5")
+	if tk, _ := h.jail.Banned("192.0.2.5"); tk.Count != 1 || tk.BanTime != 600 {
+		t.Fatalf("ticket %+v", tk)
+	}
+	if c, _, bt, _ := h.hist.Lookup("sshd", "192.0.2.4", false); c != 4 || bt != 4800 {
+		t.Fatalf("history %d %v", c, bt)
+	}
+}
+
+func TestManualUnbanAndStore(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "f2bx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w := store.NewWriter(st, time.Hour, func(err error) { t.Error(err) })
+	h := newHarness(t, Config{MaxRetry: 1, FindTime: time.Hour, BanTime: -1}, func(d *Deps) { d.Store = w })
+	if err := h.jail.BanManually(h.ctx, []string{"192.0.2.8", "2001:db8::8", "192.0.2.9"}); err != nil {
+		t.Fatal(err)
+	}
+	h.expectAll("ban", "192.0.2.8", "192.0.2.9", "2001:db8::8")
+	if nb := h.jail.Unban(h.ctx, []string{"192.0.2.8", "192.0.2.99"}); fmt.Sprint(nb) != "[192.0.2.99]" {
+		t.Fatalf("not banned: %v", nb)
+	}
+	h.expect("unban 192.0.2.8")
+	w.Flush()
+	cur, _ := st.CurrentBans(context.Background(), "sshd", float64(t0.Unix()+1e9))
+	if len(cur) != 2 || cur[0].BanTime != -1 {
+		t.Fatalf("stored %+v", cur)
+	}
+	if n := h.jail.UnbanAll(h.ctx); n != 2 {
+		t.Fatalf("unban all: %d", n)
+	}
+	h.expectAll("unban", "192.0.2.9", "2001:db8::8")
+	w.Flush()
+	if cur, _ := st.CurrentBans(context.Background(), "", 0); len(cur) != 0 {
+		t.Fatalf("stored after unban --all: %+v", cur)
+	}
+}
+
+func TestRestore(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 3, FindTime: time.Hour, BanTime: time.Hour}, nil)
+	now := t0.Unix()
+	n := h.jail.Restore(h.ctx, []store.Ban{
+		{Jail: "sshd", ID: "192.0.2.10", Time: now - 600, BanTime: 3600, Count: 1},  // 50 min left
+		{Jail: "sshd", ID: "192.0.2.11", Time: now - 4000, BanTime: 3600, Count: 1}, // ended
+		{Jail: "sshd", ID: "192.0.2.12", Time: now - 60, BanTime: -1, Count: 2},     // permanent, capped to the jail's 1h
+		{Jail: "other", ID: "192.0.2.13", Time: now, BanTime: 3600, Count: 1},       // another jail's
+	})
+	if n != 2 {
+		t.Fatalf("restored %d", n)
+	}
+	h.expectAll("ban", "192.0.2.10", "192.0.2.12")
+	if tk, _ := h.jail.Banned("192.0.2.10"); !tk.Restored {
+		t.Fatal("not marked restored")
+	}
+	h.advance(50*time.Minute - time.Millisecond)
+	h.quiet()
+	h.advance(time.Millisecond)
+	h.expect("unban 192.0.2.10")
+	h.advance(9 * time.Minute)
+	h.expect("unban 192.0.2.12")
+}
+
+func TestFromConfig(t *testing.T) {
+	maxTime := config.Duration(24 * time.Hour)
+	c := config.Jail{Name: "sshd", MaxRetry: 5, FindTime: config.Duration(10 * time.Minute), BanTime: config.Duration(time.Hour),
+		Increment: config.BanTimeIncrement{Enabled: true, Factor: "2", MaxTime: &maxTime}, IgnoreIP: []string{"10.0.0.0/8"}, IgnoreSelf: true}
+	jc, ic, err := FromConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jc.MaxRetry != 5 || jc.BanTime != time.Hour || jc.Increment == nil || jc.Increment.MaxTime() != 86400 || !ic.Self || ic.IgnoreIP[0] != "10.0.0.0/8" {
+		t.Fatalf("%+v %+v", jc, ic)
+	}
+	if got := jc.Increment.Next(3600, 2); got != 3600*4*2 {
+		t.Fatalf("increment %v", got)
+	}
+	c.Increment.Formula = "ban.Time * os.system('x')"
+	if _, _, err := FromConfig(c); err == nil || !strings.Contains(err.Error(), "jail sshd: bantime.formula") {
+		t.Fatalf("error %v", err)
+	}
+}
