@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TAGS    ?= $(shell pkg-config --exists libhs 2>/dev/null && echo "hyperscan hyperscan_v54")
 GOTAGS  := -tags '$(TAGS)'
 
-.PHONY: all build test test-race bench bench-regex lint fuzz install deps clean
+.PHONY: all build test test-race bench bench-jail bench-regex lint fuzz install deps clean
 
 all: build
 
@@ -27,8 +27,13 @@ test-race: deps
 
 ## bench: Go benchmarks, then the filter against fail2ban-regex (figures printed, no timed assertions)
 bench: deps
-	GOMAXPROCS=1 $(GO) test $(GOTAGS) -run '^$$' -bench . -benchmem ./...
+	GOMAXPROCS=1 $(GO) test $(GOTAGS) -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /jail)
+	$(MAKE) bench-jail
 	$(MAKE) bench-regex
+
+## bench-jail: failure table, jail, scheduler and restore, on 1 and 2 cores
+bench-jail:
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./jail/...
 
 ## bench-regex: the filter on 1M-line sshd logs, fail2ban-regex in the same run
 bench-regex: deps

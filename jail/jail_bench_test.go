@@ -17,8 +17,11 @@ import (
 
 type discard struct{ bans, unbans atomic.Int64 }
 
-func (d *discard) Ban(_ context.Context, b []*Ticket) error   { d.bans.Add(int64(len(b))); return nil }
-func (d *discard) Unban(_ context.Context, b []*Ticket) error { d.unbans.Add(int64(len(b))); return nil }
+func (d *discard) Ban(_ context.Context, b []*Ticket) error { d.bans.Add(int64(len(b))); return nil }
+func (d *discard) Unban(_ context.Context, b []*Ticket) error {
+	d.unbans.Add(int64(len(b)))
+	return nil
+}
 
 func benchJail(b *testing.B, acts Actions) (*Jail, context.Context) {
 	c := clock.Real{}

@@ -11,6 +11,7 @@ declare -A pkgs=(
   [apt-get]=apt
   [gcc]=gcc                # cgo (go test -race)
   [make]=make
+  [ip]=iproute2            # network-namespace tests (ignoreself)
 )
 
 missing=()
