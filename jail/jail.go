@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/netip"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/f2bx/f2bx/clock"
@@ -156,8 +157,11 @@ func New(c Config, d Deps) (*Jail, error) {
 func (j *Jail) Name() string { return j.cfg.Name }
 
 // Add counts failures; those that reach maxretry become bans, queued for
-// the actions.
+// the actions. Addresses are counted as one batch (failtable.AddBatch).
 func (j *Jail) Add(ctx context.Context, fs []Failure) {
+	b := addPool.Get().(*addBatch)
+	defer addPool.Put(b)
+	b.keys, b.fails, b.idx, b.bans = b.keys[:0], b.fails[:0], b.idx[:0], b.bans[:0]
 	for i := range fs {
 		f := &fs[i]
 		a, err := netip.ParseAddr(f.ID)
@@ -171,23 +175,48 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 				continue
 			}
 		}
-		t := seconds(f.Time)
-		var e failtable.Entry
-		var ban bool
-		ff := failtable.Failure{Time: t, Fields: f.Fields, Matches: f.Matches}
-		if a.IsValid() {
-			e, ban = j.addrs.Add(a, ff)
-		} else {
-			e, ban = j.other.Add(f.ID, ff)
+		ff := failtable.Failure{Time: seconds(f.Time), Fields: f.Fields, Matches: f.Matches}
+		if !a.IsValid() {
+			if e, ban := j.other.Add(f.ID, ff); ban {
+				b.bans = append(b.bans, pending{i, e})
+			}
+			continue
 		}
-		if !ban && j.cfg.Increment != nil {
-			e, ban = j.observe(f.ID, t)
-		}
-		if ban {
-			j.ban(ctx, f.ID, e)
+		b.keys = append(b.keys, a)
+		b.fails = append(b.fails, ff)
+		b.idx = append(b.idx, i)
+	}
+	j.addrs.AddBatch(b.keys, b.fails, func(k int, e failtable.Entry) {
+		b.bans = append(b.bans, pending{b.idx[k], e})
+	})
+	if j.cfg.Increment != nil {
+		// fail2ban's observer, which runs after the filter has counted.
+		for k, i := range b.idx {
+			if e, ban := j.observe(fs[i].ID, b.fails[k].Time); ban {
+				b.bans = append(b.bans, pending{i, e})
+			}
 		}
 	}
+	for _, p := range b.bans {
+		j.ban(ctx, fs[p.i].ID, p.e)
+	}
+	clear(b.fails) // drop the fields and matches the pool would keep
 }
+
+type pending struct {
+	i int
+	e failtable.Entry
+}
+
+// addBatch is Add's scratch space, reused.
+type addBatch struct {
+	keys  []netip.Addr
+	fails []failtable.Failure
+	idx   []int
+	bans  []pending
+}
+
+var addPool = sync.Pool{New: func() any { return new(addBatch) }}
 
 // canonical is an address's one spelling (IPv4-mapped addresses as IPv4),
 // allocating only when s is not already it.

@@ -56,13 +56,13 @@ func BenchmarkJailAdd254(b *testing.B) {
 	b.ResetTimer()
 	var worker atomic.Int32
 	b.RunParallel(func(pb *testing.PB) {
-		batch := make([]Failure, 64)
+		batch := make([]Failure, 512)
 		// Workers handle different lines: they are not in lockstep.
 		i := int(worker.Add(1)) * 97
 		for pb.Next() {
-			batch[i%64] = Failure{ID: ids[i%254], Time: now}
+			batch[i%512] = Failure{ID: ids[i%254], Time: now}
 			i++
-			if i%64 == 0 {
+			if i%512 == 0 {
 				j.Add(ctx, batch)
 			}
 		}

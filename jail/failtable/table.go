@@ -258,19 +258,103 @@ func (t *Table[K]) shard(k K) (*shard[K], uint32) {
 // addFailure followed by toBan). An observed failure for an id the table
 // does not hold changes nothing.
 func (t *Table[K]) Add(k K, f Failure) (e Entry, ban bool) {
-	maxRetry := t.maxRetry.Load()
-	findTime := math.Float64frombits(t.findTime.Load())
-	maxMatches := int(t.matches.Load())
+	r := t.rules()
+	s, h := t.shard(k)
+	s.mu.Lock()
+	e, ban = s.add(k, h, &f, r)
+	s.mu.Unlock()
+	return e, ban
+}
+
+// AddBatch counts the failures fs[i] of keys[i], in order per key, taking
+// each shard's lock once for all of its keys in the batch: a batch of
+// failures from few addresses costs few lock handovers between cores.
+// banned is called, after the locks are released, for each failure that
+// made its key reach maxretry.
+func (t *Table[K]) AddBatch(keys []K, fs []Failure, banned func(i int, e Entry)) {
+	b := batchPool.Get().(*batch)
+	defer batchPool.Put(b)
+	n := len(keys)
+	b.hash = grow(b.hash, n)
+	b.order = grow(b.order, n)
+	b.start = grow(b.start, len(t.shards)+1)
+	clear(b.start)
+	for i, k := range keys {
+		h := maphash.Comparable(t.seed, k)
+		b.hash[i] = h
+		b.start[(h>>32)&t.mask+1]++
+	}
+	for i := 1; i < len(b.start); i++ {
+		b.start[i] += b.start[i-1]
+	}
+	fill := append(b.fill[:0], b.start[:len(t.shards)]...)
+	b.fill = fill
+	for i := range keys {
+		si := (b.hash[i] >> 32) & t.mask
+		b.order[fill[si]] = int32(i)
+		fill[si]++
+	}
+	r := t.rules()
+	b.bans = b.bans[:0]
+	for si := range t.shards {
+		lo, hi := b.start[si], b.start[si+1]
+		if lo == hi {
+			continue
+		}
+		s := &t.shards[si]
+		s.mu.Lock()
+		for _, i := range b.order[lo:hi] {
+			if e, ban := s.add(keys[i], uint32(b.hash[i]), &fs[i], r); ban {
+				b.bans = append(b.bans, banned1{int(i), e})
+			}
+		}
+		s.mu.Unlock()
+	}
+	for _, x := range b.bans {
+		banned(x.i, x.e)
+	}
+}
+
+type batch struct {
+	hash        []uint64
+	order       []int32
+	start, fill []int32
+	bans        []banned1
+}
+
+type banned1 struct {
+	i int
+	e Entry
+}
+
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+type rules struct {
+	maxRetry   int32
+	findTime   float64
+	maxMatches int
+}
+
+func (t *Table[K]) rules() rules {
+	return rules{t.maxRetry.Load(), math.Float64frombits(t.findTime.Load()), int(t.matches.Load())}
+}
+
+// add counts one failure; the shard is locked.
+func (s *shard[K]) add(k K, h uint32, f *Failure, r rules) (e Entry, ban bool) {
 	count := int32(f.Count)
 	if count <= 0 {
 		count = 1
 	}
-	s, h := t.shard(k)
-	s.mu.Lock()
 	i, ok := s.lookup(k, h)
 	if !ok {
 		if f.Observed {
-			s.mu.Unlock()
 			return Entry{}, false
 		}
 		if s.n >= s.cap {
@@ -280,35 +364,33 @@ func (t *Table[K]) Add(k K, f Failure) (e Entry, ban bool) {
 		i = s.alloc(k, h)
 		e := &s.at(i).e
 		*e = Entry{First: f.Time, Last: f.Time, Retry: count, Failures: 1}
-		if f.Fields != nil || (maxMatches > 0 && len(f.Matches) > 0) {
+		if f.Fields != nil || (r.maxMatches > 0 && len(f.Matches) > 0) {
 			e.Data = &Data{Fields: f.Fields}
-			if maxMatches > 0 {
-				e.Data.Matches = lastN(f.Matches, maxMatches)
+			if r.maxMatches > 0 {
+				e.Data.Matches = lastN(f.Matches, r.maxMatches)
 			}
 		}
 	} else {
 		e := &s.at(i).e
-		adjustTime(e, f.Time, findTime)
+		adjustTime(e, f.Time, r.findTime)
 		e.Retry += count
 		e.Failures++
-		if maxMatches > 0 && !f.Observed && len(f.Matches) > 0 {
+		if r.maxMatches > 0 && !f.Observed && len(f.Matches) > 0 {
 			if e.Data == nil {
 				e.Data = &Data{}
 			}
-			e.Data.Matches = lastN(append(e.Data.Matches, f.Matches...), maxMatches)
-		} else if maxMatches == 0 && e.Data != nil {
+			e.Data.Matches = lastN(append(e.Data.Matches, f.Matches...), r.maxMatches)
+		} else if r.maxMatches == 0 && e.Data != nil {
 			e.Data.Matches = nil
 		}
 		s.touch(i)
 	}
 	s.failures++
 	e = s.at(i).e
-	if e.Retry >= maxRetry {
+	if e.Retry >= r.maxRetry {
 		s.remove(i)
-		s.mu.Unlock()
 		return e, true
 	}
-	s.mu.Unlock()
 	return e, false
 }
 

@@ -77,3 +77,31 @@ func BenchmarkBytesPerAddress(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAddBatch254 is BenchmarkAdd254 through AddBatch, 512 failures
+// a batch (a block of log lines).
+func BenchmarkAddBatch254(b *testing.B) {
+	tb := New[netip.Addr](Config{MaxRetry: 1 << 30, FindTime: 600})
+	var addrs [254]netip.Addr
+	for i := range addrs {
+		addrs[i] = netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var worker atomic.Int32
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(worker.Add(1)) * 97
+		keys := make([]netip.Addr, 0, 512)
+		fs := make([]Failure, 0, 512)
+		for pb.Next() {
+			keys = append(keys, addrs[i%254])
+			fs = append(fs, Failure{Time: float64(i)})
+			i++
+			if len(keys) == 512 {
+				tb.AddBatch(keys, fs, func(int, Entry) {})
+				keys, fs = keys[:0], fs[:0]
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "failures/s")
+}

@@ -3,6 +3,7 @@ package failtable
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"sync"
 	"testing"
 )
@@ -219,4 +220,42 @@ func TestChunkOf(t *testing.T) {
 			c, off = c+1, 0
 		}
 	}
+}
+
+// TestAddBatchEqualsAdd: a batch counts exactly as the same failures
+// added one by one.
+func TestAddBatchEqualsAdd(t *testing.T) {
+	one := New[int](Config{MaxRetry: 4, FindTime: 60, Shards: 8})
+	bat := New[int](Config{MaxRetry: 4, FindTime: 60, Shards: 8})
+	rng := uint64(3)
+	next := func(n int) int { rng = rng*6364136223846793005 + 1442695040888963407; return int(rng>>33) % n }
+	var wantBans, gotBans []string
+	for round := range 200 {
+		keys := make([]int, 1+next(300))
+		fs := make([]Failure, len(keys))
+		for i := range keys {
+			keys[i] = next(50)
+			fs[i] = Failure{Time: float64(round*10 + next(30))}
+		}
+		for i, k := range keys {
+			if e, ban := one.Add(k, fs[i]); ban {
+				wantBans = append(wantBans, fmt.Sprint(round, i, k, e))
+			}
+		}
+		var bans []string
+		bat.AddBatch(keys, fs, func(i int, e Entry) { bans = append(bans, fmt.Sprint(round, i, keys[i], e)) })
+		sort.Strings(bans) // reported shard by shard
+		gotBans = append(gotBans, bans...)
+	}
+	sort.Strings(wantBans)
+	sort.Strings(gotBans)
+	if fmt.Sprint(wantBans) != fmt.Sprint(gotBans) || len(wantBans) == 0 {
+		t.Fatalf("%d bans one by one, %d in batches", len(wantBans), len(gotBans))
+	}
+	one.Range(func(k int, e Entry) bool {
+		if g, ok := bat.Get(k); !ok || g != e {
+			t.Fatalf("key %d: %+v, batch %+v", k, e, g)
+		}
+		return true
+	})
 }
