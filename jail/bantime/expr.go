@@ -108,7 +108,7 @@ func (p *parser) accept(t string) bool {
 	return false
 }
 
-// conditional: or_expr ["if" or_expr "else" conditional]
+// conditional: comparison ["if" comparison "else" conditional]
 func (p *parser) conditional() (expr, error) {
 	a, err := p.comparison()
 	if err != nil {

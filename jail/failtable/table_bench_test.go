@@ -8,14 +8,19 @@ import (
 	"testing"
 )
 
+// attackers are the 254 addresses of one /24.
+func attackers() (a [254]netip.Addr) {
+	for i := range a {
+		a[i] = netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})
+	}
+	return a
+}
+
 // BenchmarkAdd254 counts failures from 254 addresses (one /24, the
 // thesis's attack): all goroutines hit the same few shards' entries.
 func BenchmarkAdd254(b *testing.B) {
 	tb := New[netip.Addr](Config{MaxRetry: 1 << 30, FindTime: 600})
-	var addrs [254]netip.Addr
-	for i := range addrs {
-		addrs[i] = netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})
-	}
+	addrs := attackers()
 	b.ReportAllocs()
 	b.ResetTimer()
 	var worker atomic.Int32
@@ -82,10 +87,7 @@ func BenchmarkBytesPerAddress(b *testing.B) {
 // a batch (a block of log lines).
 func BenchmarkAddBatch254(b *testing.B) {
 	tb := New[netip.Addr](Config{MaxRetry: 1 << 30, FindTime: 600})
-	var addrs [254]netip.Addr
-	for i := range addrs {
-		addrs[i] = netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})
-	}
+	addrs := attackers()
 	b.ReportAllocs()
 	b.ResetTimer()
 	var worker atomic.Int32
