@@ -240,7 +240,7 @@ func TestManualUnbanAndStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	w := store.NewWriter(st, time.Hour, func(err error) { t.Error(err) })
+	w := store.NewWriter(st, store.WriterConfig{Every: time.Hour, OnError: func(err error) { t.Error(err) }})
 	h := newHarness(t, Config{MaxRetry: 1, FindTime: time.Hour, BanTime: -1}, func(d *Deps) { d.Store = w })
 	if err := h.jail.BanManually(h.ctx, []string{"192.0.2.8", "2001:db8::8", "192.0.2.9"}); err != nil {
 		t.Fatal(err)
@@ -306,5 +306,60 @@ func TestFromConfig(t *testing.T) {
 	c.Increment.Formula = "ban.Time * os.system('x')"
 	if _, _, err := FromConfig(c); err == nil || !strings.Contains(err.Error(), "jail sshd: bantime.formula") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestRestartKeepsBans: bans written by one jail come back in the next
+// one (a restart) with the end they had.
+func TestRestartKeepsBans(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "f2bx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w := store.NewWriter(st, store.WriterConfig{OnError: func(err error) { t.Error(err) }})
+	cfg := Config{MaxRetry: 2, FindTime: time.Hour, BanTime: time.Hour}
+	first := newHarness(t, cfg, func(d *Deps) { d.Store = w })
+	first.fail("192.0.2.20", -10*time.Minute)
+	first.fail("192.0.2.20", -5*time.Minute)
+	first.expect("ban 192.0.2.20")
+	w.Close()
+
+	// 20 minutes later, a new daemon: the ban has 35 minutes left.
+	second := newHarness(t, cfg, nil)
+	second.clock.Advance(20 * time.Minute)
+	bans, err := st.CurrentBans(context.Background(), "", float64(second.clock.Now().Unix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := second.jail.Restore(second.ctx, bans); n != 1 {
+		t.Fatalf("restored %d", n)
+	}
+	second.expect("ban 192.0.2.20")
+	second.advance(35*time.Minute - time.Millisecond)
+	second.quiet()
+	second.advance(time.Millisecond)
+	second.expect("unban 192.0.2.20")
+}
+
+func TestAcrossJails(t *testing.T) {
+	a := newHarness(t, Config{Name: "sshd", MaxRetry: 1, FindTime: time.Hour, BanTime: time.Hour}, nil)
+	b := newHarness(t, Config{Name: "nginx", MaxRetry: 1, FindTime: time.Hour, BanTime: time.Hour}, nil)
+	js := Jails{a.jail, b.jail}
+	a.jail.BanManually(a.ctx, []string{"192.0.2.30", "192.0.2.31"})
+	a.expectAll("ban", "192.0.2.30", "192.0.2.31")
+	b.jail.BanManually(b.ctx, []string{"192.0.2.30"})
+	b.expect("ban 192.0.2.30")
+	if nb := js.Unban(context.Background(), []string{"192.0.2.30", "192.0.2.99"}); fmt.Sprint(nb) != "[192.0.2.99]" {
+		t.Fatalf("not banned %v", nb)
+	}
+	a.expect("unban 192.0.2.30")
+	b.expect("unban 192.0.2.30")
+	if n := js.UnbanAll(context.Background()); n != 1 {
+		t.Fatalf("unban --all lifted %d", n)
+	}
+	a.expect("unban 192.0.2.31")
+	if j, ok := js.Get("nginx"); !ok || j != b.jail {
+		t.Fatal("get")
 	}
 }

@@ -88,7 +88,7 @@ func TestPositions(t *testing.T) {
 func TestWriterKeepsOrderAndEverything(t *testing.T) {
 	s := open(t)
 	var errs []error
-	w := NewWriter(s, time.Hour, func(err error) { errs = append(errs, err) })
+	w := NewWriter(s, WriterConfig{Every: time.Hour, OnError: func(err error) { errs = append(errs, err) }})
 	for i := range 20000 {
 		w.AddBan(Ban{Jail: "sshd", ID: fmt.Sprintf("10.0.%d.%d", i/256, i%256), Time: 100, BanTime: -1, Count: 1})
 	}
@@ -143,4 +143,20 @@ func BenchmarkRestore100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/restore")
+}
+
+func TestWriterPurgesAtStart(t *testing.T) {
+	s := open(t)
+	now := time.Unix(1_700_000_000, 0)
+	s.AddBans(context.Background(), []Ban{
+		{Jail: "sshd", ID: "192.0.2.1", Time: now.Unix() - 10*86400, BanTime: 600, Count: 1},
+		{Jail: "sshd", ID: "192.0.2.2", Time: now.Unix() - 60, BanTime: 600, Count: 1},
+	})
+	w := NewWriter(s, WriterConfig{PurgeAge: 24 * time.Hour, Now: func() time.Time { return now }})
+	w.Flush()
+	w.Close()
+	h, _ := s.History(context.Background())
+	if fmt.Sprint(ids(h)) != "[192.0.2.2]" {
+		t.Fatalf("after purge %v", ids(h))
+	}
 }

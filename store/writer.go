@@ -12,9 +12,8 @@ import (
 // rather than grow without bound.
 type Writer struct {
 	st     *Store
+	cfg    WriterConfig
 	ops    chan op
-	every  time.Duration
-	onErr  func(error)
 	done   chan struct{}
 	flushc chan chan struct{}
 	once   sync.Once
@@ -34,10 +33,32 @@ type unban struct {
 // WriterQueue is the writer's queue length.
 const WriterQueue = 65536
 
-// NewWriter starts a writer that flushes every interval (and when many
-// writes are waiting). onErr receives write errors.
-func NewWriter(st *Store, every time.Duration, onErr func(error)) *Writer {
-	w := &Writer{st: st, ops: make(chan op, WriterQueue), every: every, onErr: onErr,
+// WriterConfig sets how a Writer batches and purges.
+type WriterConfig struct {
+	// Every is how often queued writes are flushed (and whenever 10,000
+	// are waiting).
+	Every time.Duration
+	// PurgeAge is fail2ban's dbpurgeage; 0 disables purging. Old rows are
+	// purged every PurgeEvery (default one hour), and once at start.
+	PurgeAge, PurgeEvery time.Duration
+	// Now is the clock for purging.
+	Now func() time.Time
+	// OnError receives write errors.
+	OnError func(error)
+}
+
+// NewWriter starts a writer.
+func NewWriter(st *Store, c WriterConfig) *Writer {
+	if c.Every <= 0 {
+		c.Every = 100 * time.Millisecond
+	}
+	if c.PurgeEvery <= 0 {
+		c.PurgeEvery = time.Hour
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	w := &Writer{st: st, cfg: c, ops: make(chan op, WriterQueue),
 		done: make(chan struct{}), flushc: make(chan chan struct{})}
 	go w.run()
 	return w
@@ -71,8 +92,17 @@ func (w *Writer) Close() {
 
 func (w *Writer) run() {
 	defer close(w.done)
-	tick := time.NewTicker(w.every)
+	tick := time.NewTicker(w.cfg.Every)
 	defer tick.Stop()
+	purge := time.NewTicker(w.cfg.PurgeEvery)
+	defer purge.Stop()
+	doPurge := func() {
+		if w.cfg.PurgeAge > 0 {
+			now := float64(w.cfg.Now().Unix())
+			w.report(w.st.Purge(context.Background(), now, w.cfg.PurgeAge.Seconds()))
+		}
+	}
+	doPurge()
 	var bans []Ban
 	var pos []Position
 	write := func() {
@@ -111,6 +141,9 @@ func (w *Writer) run() {
 			apply(o)
 		case <-tick.C:
 			write()
+		case <-purge.C:
+			write()
+			doPurge()
 		case c := <-w.flushc:
 			for drained := false; !drained; {
 				select {
@@ -131,7 +164,7 @@ func (w *Writer) run() {
 }
 
 func (w *Writer) report(err error) {
-	if err != nil && w.onErr != nil {
-		w.onErr(err)
+	if err != nil && w.cfg.OnError != nil {
+		w.cfg.OnError(err)
 	}
 }
