@@ -54,21 +54,28 @@ func (h *History) Record(jail, id string, t int64, banTime float64, count int) {
 func (h *History) Forget(jail, id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for k, recs := range h.byID {
-		if id != "" && k != id {
-			continue
+	if id != "" {
+		h.drop(jail, id)
+		return
+	}
+	for k := range h.byID {
+		h.drop(jail, k)
+	}
+}
+
+// drop removes id's record in jail; h.mu is held.
+func (h *History) drop(jail, id string) {
+	recs := h.byID[id]
+	keep := recs[:0]
+	for _, r := range recs {
+		if r.jail != jail {
+			keep = append(keep, r)
 		}
-		keep := recs[:0]
-		for _, r := range recs {
-			if r.jail != jail {
-				keep = append(keep, r)
-			}
-		}
-		if len(keep) == 0 {
-			delete(h.byID, k)
-		} else {
-			h.byID[k] = keep
-		}
+	}
+	if len(keep) == 0 {
+		delete(h.byID, id)
+	} else {
+		h.byID[id] = keep
 	}
 }
 

@@ -171,14 +171,16 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 		}
 		if j.d.Ignore != nil {
 			if src, ok := j.d.Ignore.IgnoredAddr(ctx, a, f.ID, f.Fields); ok {
-				j.log.Debug("ignore", "id", f.ID, "by", string(src))
+				if j.log.Enabled(ctx, slog.LevelDebug) {
+					j.log.Debug("ignore", "id", f.ID, "by", string(src))
+				}
 				continue
 			}
 		}
 		ff := failtable.Failure{Time: seconds(f.Time), Fields: f.Fields, Matches: f.Matches}
 		if !a.IsValid() {
 			if e, ban := j.other.Add(f.ID, ff); ban {
-				b.bans = append(b.bans, pending{i, e})
+				b.bans = append(b.bans, pending{i, netip.Addr{}, e})
 			}
 			continue
 		}
@@ -187,25 +189,26 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 		b.idx = append(b.idx, i)
 	}
 	j.addrs.AddBatch(b.keys, b.fails, func(k int, e failtable.Entry) {
-		b.bans = append(b.bans, pending{b.idx[k], e})
+		b.bans = append(b.bans, pending{b.idx[k], b.keys[k], e})
 	})
 	if j.cfg.Increment != nil {
 		// fail2ban's observer, which runs after the filter has counted.
 		for k, i := range b.idx {
-			if e, ban := j.observe(fs[i].ID, b.fails[k].Time); ban {
-				b.bans = append(b.bans, pending{i, e})
+			if e, ban := j.observe(b.keys[k], fs[i].ID, b.fails[k].Time); ban {
+				b.bans = append(b.bans, pending{i, b.keys[k], e})
 			}
 		}
 	}
 	for _, p := range b.bans {
-		j.ban(ctx, fs[p.i].ID, p.e)
+		j.ban(ctx, fs[p.i].ID, p.addr, p.e)
 	}
 	clear(b.fails) // drop the fields and matches the pool would keep
 }
 
 type pending struct {
-	i int
-	e failtable.Entry
+	i    int
+	addr netip.Addr // zero for an id that is not an address
+	e    failtable.Entry
 }
 
 // addBatch is Add's scratch space, reused.
@@ -228,16 +231,18 @@ func canonical(a netip.Addr, s string) string {
 	return s
 }
 
-func (j *Jail) add(id string, f failtable.Failure) (failtable.Entry, bool) {
-	if a, err := netip.ParseAddr(id); err == nil {
-		return j.addrs.Add(a.Unmap(), f)
+// add counts one failure of an address a, or of id when a is the zero
+// Addr.
+func (j *Jail) add(a netip.Addr, id string, f failtable.Failure) (failtable.Entry, bool) {
+	if a.IsValid() {
+		return j.addrs.Add(a, f)
 	}
 	return j.other.Add(id, f)
 }
 
 // observe is fail2ban's observer for known-bad ids: a failure of an id
 // banned n times before weighs 2^n/2+1 retries.
-func (j *Jail) observe(id string, t float64) (failtable.Entry, bool) {
+func (j *Jail) observe(a netip.Addr, id string, t float64) (failtable.Entry, bool) {
 	count, timeOfBan, _, ok := j.d.History.Lookup(j.cfg.Name, id, false)
 	if !ok {
 		return failtable.Entry{}, false
@@ -250,7 +255,7 @@ func (j *Jail) observe(id string, t float64) (failtable.Entry, bool) {
 		return failtable.Entry{}, false
 	}
 	j.log.Info("found bad", "id", id, "bancount", count, "retry", retry)
-	return j.add(id, failtable.Failure{Time: t, Count: retry - 1, Observed: true})
+	return j.add(a, id, failtable.Failure{Time: t, Count: retry - 1, Observed: true})
 }
 
 func (j *Jail) banTime() float64 {
@@ -260,9 +265,10 @@ func (j *Jail) banTime() float64 {
 	return j.cfg.BanTime.Seconds()
 }
 
-// ban turns an entry that reached maxretry into a ban.
-func (j *Jail) ban(ctx context.Context, id string, e failtable.Entry) {
-	tk := Ticket{Jail: j.cfg.Name, ID: id, Time: e.Last, BanTime: j.banTime(), Count: 1, Failures: int(e.Failures)}
+// ban turns an entry that reached maxretry into a ban; addr is the id
+// parsed, when it is an address.
+func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.Entry) {
+	tk := Ticket{Jail: j.cfg.Name, ID: id, Addr: addr, Time: e.Last, BanTime: j.banTime(), Count: 1, Failures: int(e.Failures)}
 	if tk.BanTime >= 0 && tk.Time+tk.BanTime < seconds(j.d.Clock.Now()) {
 		j.log.Info("ignore, expired bantime", "id", id)
 		return
@@ -281,11 +287,10 @@ func (j *Jail) ban(ctx context.Context, id string, e failtable.Entry) {
 			}
 		}
 		sh.mu.Unlock()
-		j.log.Debug("already banned", "id", id)
+		if j.log.Enabled(ctx, slog.LevelDebug) {
+			j.log.Debug("already banned", "id", id)
+		}
 		return
-	}
-	if a, err := netip.ParseAddr(id); err == nil {
-		tk.Addr = a.Unmap()
 	}
 	if e.Data != nil {
 		tk.Fields, tk.Matches = e.Data.Fields, e.Data.Matches
@@ -333,20 +338,21 @@ func (j *Jail) BanManually(ctx context.Context, ids []string) error {
 	var errs []error
 	now := seconds(j.d.Clock.Now())
 	for _, id := range ids {
-		if a, err := netip.ParseAddr(id); err == nil {
+		a, err := netip.ParseAddr(id)
+		if err == nil {
+			a = a.Unmap()
 			id = canonical(a, id)
 		} else if id == "" {
 			errs = append(errs, errors.New("empty id"))
 			continue
 		}
 		if j.d.Ignore != nil {
-			if _, ok := j.d.Ignore.Ignored(ctx, id, nil); ok {
+			if _, ok := j.d.Ignore.IgnoredAddr(ctx, a, id, nil); ok {
 				j.log.Warn("requested to manually ban an ignored address; proceeding", "id", id)
 			}
 		}
-		e, ban := j.add(id, failtable.Failure{Time: now, Count: j.cfg.MaxRetry})
-		if ban {
-			j.ban(ctx, id, e)
+		if e, ban := j.add(a, id, failtable.Failure{Time: now, Count: j.cfg.MaxRetry}); ban {
+			j.ban(ctx, id, a, e)
 		}
 	}
 	return errors.Join(errs...)

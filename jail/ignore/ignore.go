@@ -201,24 +201,24 @@ func (s *set) add(ctx context.Context, e string, src Source, r Resolver) error {
 		}
 		return nil
 	}
-	// A DNS name: its addresses, resolved now (and on every reload).
-	if r != nil && looksLikeHost(e) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		addrs, err := r.LookupNetIP(ctx, "ip", e)
-		if err != nil {
-			s.raw[e] = struct{}{}
-			return fmt.Errorf("ignoreip %s: %w", e, err)
-		}
-		if src == ByIP {
-			src = ByDNS
-		}
-		for _, a := range addrs {
-			s.exact[a.Unmap()] = src
-		}
-	}
 	// fail2ban also compares ids that are not addresses (<F-ID>) as text.
 	s.raw[e] = struct{}{}
+	if r == nil || !looksLikeHost(e) {
+		return nil
+	}
+	// A DNS name: its addresses, resolved now (and on every reload).
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := r.LookupNetIP(ctx, "ip", e)
+	if err != nil {
+		return fmt.Errorf("ignoreip %s: %w", e, err)
+	}
+	if src == ByIP {
+		src = ByDNS
+	}
+	for _, a := range addrs {
+		s.exact[a.Unmap()] = src
+	}
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"os/exec"
 	"testing"
 
 	"github.com/f2bx/f2bx/config"
@@ -45,8 +44,7 @@ for s in json.load(sys.stdin):
 print(json.dumps(out))
 `
 	data, _ := json.Marshal(settings)
-	cmd := exec.Command(fail2banpkg.Python(), "-c", script)
-	cmd.Env = pkg.Command("fail2ban-client").Env
+	cmd := pkg.Script(script)
 	cmd.Stdin = bytes.NewReader(data)
 	var want [][]float64
 	if err := json.Unmarshal([]byte(run(t, cmd)), &want); err != nil {

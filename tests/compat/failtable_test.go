@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
-	"os/exec"
 	"testing"
 
 	"github.com/f2bx/f2bx/jail/failtable"
@@ -51,8 +50,7 @@ for f in json.load(sys.stdin):
 print(json.dumps(out))
 `
 	data, _ := json.Marshal(in)
-	cmd := exec.Command(fail2banpkg.Python(), "-c", script)
-	cmd.Env = pkg.Command("fail2ban-client").Env
+	cmd := pkg.Script(script)
 	cmd.Stdin = bytes.NewReader(data)
 	var want []struct {
 		Attempts int

@@ -2,7 +2,6 @@ package compat
 
 import (
 	"encoding/json"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -43,8 +42,7 @@ print(json.dumps({"extract": out, "split": [[x.strip() for x in splitWithOptions
 `
 	a, _ := json.Marshal(optionInputs)
 	b, _ := json.Marshal(splitInputs)
-	cmd := exec.Command(fail2banpkg.Python(), "-c", script, string(a), string(b))
-	cmd.Env = pkg.Command("fail2ban-client").Env
+	cmd := pkg.Script(script, string(a), string(b))
 	var want struct {
 		Extract []struct {
 			Name  string

@@ -311,8 +311,7 @@ func TestTimeStrings(t *testing.T) {
 	// fail2ban-client --str2sec calls MyTime.str2seconds; one Python
 	// process asks it for every string at once.
 	script := "import sys\nfrom fail2ban.server.mytime import MyTime\nfor s in sys.argv[1:]:\n    print(repr(float(MyTime.str2seconds(s))))\n"
-	cmd := exec.Command(fail2banpkg.Python(), append([]string{"-c", script}, forms...)...)
-	cmd.Env = pkg.Command("fail2ban-client").Env
+	cmd := pkg.Script(script, forms...)
 	out := strings.Fields(run(t, cmd))
 	if len(out) != len(forms) {
 		t.Fatalf("fail2ban printed %d values for %d strings", len(out), len(forms))

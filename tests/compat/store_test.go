@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -49,8 +48,7 @@ for j in jails.values():
         out.append([j.name, str(t.getID()), int(t.getTime()), int(t.getBanTime()), t.getBanCount(), t.getMatches()])
 print(json.dumps(out))
 `
-	cmd := exec.Command(fail2banpkg.Python(), "-c", script, path, fmt.Sprint(now))
-	cmd.Env = pkg.Command("fail2ban-client").Env
+	cmd := pkg.Script(script, path, fmt.Sprint(now))
 	var want [][]any
 	if err := json.Unmarshal([]byte(run(t, cmd)), &want); err != nil {
 		t.Fatal(err)

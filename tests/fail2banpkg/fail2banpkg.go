@@ -36,7 +36,17 @@ func (p *Package) PythonPath() string {
 // Command returns a command running one of the package's programs
 // (fail2ban-client, fail2ban-regex, ...) with python3.
 func (p *Package) Command(program string, args ...string) *exec.Cmd {
-	cmd := exec.Command(Python(), append([]string{filepath.Join(p.Root, "usr", "bin", program)}, args...)...)
+	return p.python(append([]string{filepath.Join(p.Root, "usr", "bin", program)}, args...)...)
+}
+
+// Script returns a command running a Python script (python3 -c) that can
+// import the package's fail2ban modules.
+func (p *Package) Script(script string, args ...string) *exec.Cmd {
+	return p.python(append([]string{"-c", script}, args...)...)
+}
+
+func (p *Package) python(args ...string) *exec.Cmd {
+	cmd := exec.Command(Python(), args...)
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+p.PythonPath(), "PYTHONDONTWRITEBYTECODE=1")
 	return cmd
 }
