@@ -8,7 +8,11 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TAGS    ?= $(shell pkg-config --exists libhs 2>/dev/null && echo "hyperscan hyperscan_v54")
 GOTAGS  := -tags '$(TAGS)'
 
-.PHONY: all build test test-race bench bench-jail bench-regex lint fuzz install deps clean
+## generate: rebuild bpf/xdp.c with clang (the output is committed)
+generate: deps
+	cd bpf && $(GO) generate ./
+
+.PHONY: generate all build test test-race bench bench-jail bench-regex lint fuzz install deps clean
 
 all: build
 

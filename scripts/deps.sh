@@ -11,7 +11,9 @@ declare -A pkgs=(
   [apt-get]=apt
   [gcc]=gcc                # cgo (go test -race)
   [make]=make
-  [ip]=iproute2            # network-namespace tests (ignoreself)
+  [ip]=iproute2            # network-namespace tests (ignoreself, XDP, nftables)
+  [clang-14]=clang-14      # rebuilds bpf/xdp.c: the test that the committed .o is current
+  [llvm-strip]=llvm-14
 )
 
 missing=()
@@ -24,6 +26,8 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! pkg-config --exists libhs 2>/dev/null; then
   missing+=(libhyperscan-dev)
 fi
+# libbpf's headers for bpf/xdp.c
+[ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi

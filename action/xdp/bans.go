@@ -1,0 +1,348 @@
+package xdp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/f2bx/f2bx/bpf"
+)
+
+// Settings flags, as in xdp.c.
+const (
+	hasPrefix4 = 1 << 0
+	hasPrefix6 = 1 << 1
+	hasAllow4  = 1 << 2
+	hasAllow6  = 1 << 3
+)
+
+// Ban is one ban for the maps: an exact address (a /32 or /128 prefix) or
+// a prefix, and when it ends (zero: never).
+type Ban struct {
+	Prefix netip.Prefix
+	End    time.Time
+}
+
+// Counters are what the program counted for one ban.
+type Counters struct {
+	Packets, Bytes uint64
+	// LastDrop is zero when nothing was dropped yet.
+	LastDrop time.Time
+	// End is zero for a ban without end.
+	End time.Time
+}
+
+type lpm4Key struct {
+	Prefixlen uint32
+	Addr      [4]byte
+}
+
+type lpm6Key struct {
+	Prefixlen uint32
+	Addr      [16]byte
+}
+
+// owners tracks which jails hold each ban: several jails may ban one
+// address, and only the last unban removes it from the maps.
+type owners struct {
+	mu    sync.Mutex
+	slots map[string]uint
+	held  map[netip.Prefix]holder
+	// adopted are entries found in pinned maps at start, kept (with their
+	// counters) when a jail claims them again, removed by Prune.
+	adopted         map[netip.Prefix]bool
+	adoptedPrefixes [2]int
+	prefixes        [2]int // held prefix bans, IPv4 and IPv6
+}
+
+type holder struct {
+	mask uint64
+	end  int64 // Unix nanoseconds, math.MaxInt64 for no end
+}
+
+func newOwners() *owners {
+	return &owners{slots: map[string]uint{}, held: map[netip.Prefix]holder{}, adopted: map[netip.Prefix]bool{}}
+}
+
+func (o *owners) slot(owner string) (uint64, error) {
+	s, ok := o.slots[owner]
+	if !ok {
+		if len(o.slots) == 64 {
+			return 0, fmt.Errorf("xdp: more than 64 jails share the blacklist")
+		}
+		s = uint(len(o.slots))
+		o.slots[owner] = s
+	}
+	return 1 << s, nil
+}
+
+func bootNow() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	return ts.Nano()
+}
+
+// toBoot converts a wall-clock end to the program's CLOCK_BOOTTIME.
+func toBoot(end int64, now time.Time) uint64 {
+	if end == math.MaxInt64 {
+		return 0
+	}
+	b := bootNow() + end - now.UnixNano()
+	if b <= 0 {
+		return 1
+	}
+	return uint64(b)
+}
+
+func fromBoot(v uint64, now time.Time) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return now.Add(time.Duration(int64(v) - bootNow()))
+}
+
+func normalize(p netip.Prefix) (netip.Prefix, error) {
+	if !p.IsValid() {
+		return p, fmt.Errorf("xdp: invalid prefix %v", p)
+	}
+	a := p.Addr()
+	bits := p.Bits()
+	if a.Is4In6() {
+		a = a.Unmap()
+		bits = max(0, bits-96)
+	}
+	return netip.PrefixFrom(a, bits).Masked(), nil
+}
+
+func exact(p netip.Prefix) bool { return p.Bits() == p.Addr().BitLen() }
+
+// Ban puts bans held by owner (a jail name) into the maps: new exact bans
+// in one batch per family. A ban already in the maps keeps its counters;
+// its end becomes the latest end any owner asked for.
+func (b *Blacklist) Ban(owner string, bans []Ban, now time.Time) error {
+	o := b.bans
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	bit, err := o.slot(owner)
+	if err != nil {
+		return err
+	}
+	var k4 [][4]byte
+	var v4 []bpf.XdpBanInfo
+	var k6 [][16]byte
+	var v6 []bpf.XdpBanInfo
+	var errs []error
+	for _, bn := range bans {
+		p, err := normalize(bn.Prefix)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		end := int64(math.MaxInt64)
+		if !bn.End.IsZero() {
+			end = bn.End.UnixNano()
+		}
+		h, had := o.held[p]
+		if !had || end > h.end {
+			h.end = end
+		}
+		h.mask |= bit
+		o.held[p] = h
+		info := bpf.XdpBanInfo{Expires: toBoot(h.end, now)}
+		switch {
+		case had || o.adopted[p]:
+			if !had && !exact(p) {
+				o.prefixes[fam(p)]++
+			}
+			o.unadopt(p)
+			errs = append(errs, b.extend(p, info.Expires))
+		case !exact(p):
+			o.prefixes[fam(p)]++
+			errs = append(errs, b.putPrefix(p, info))
+		case p.Addr().Is4():
+			k4 = append(k4, p.Addr().As4())
+			v4 = append(v4, info)
+		default:
+			k6 = append(k6, p.Addr().As16())
+			v6 = append(v6, info)
+		}
+	}
+	errs = append(errs, batchPut(b.objs.Ban4, k4, v4), batchPut(b.objs.Ban6, k6, v6), b.syncFlags())
+	return errors.Join(errs...)
+}
+
+func fam(p netip.Prefix) int {
+	if p.Addr().Is4() {
+		return 0
+	}
+	return 1
+}
+
+// batchPut writes keys and values in one BatchUpdate, one by one where
+// the kernel has no batch operations.
+func batchPut[K any](m *ebpf.Map, keys []K, vals []bpf.XdpBanInfo) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	_, err := m.BatchUpdate(keys, vals, nil)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		for i := range keys {
+			if err := m.Put(keys[i], vals[i]); err != nil {
+				return fmt.Errorf("xdp ban: %w", err)
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("xdp ban: %w", err)
+	}
+	return nil
+}
+
+func (b *Blacklist) mapKey(p netip.Prefix) (*ebpf.Map, any) {
+	a := p.Addr()
+	switch {
+	case exact(p) && a.Is4():
+		return b.objs.Ban4, a.As4()
+	case exact(p):
+		return b.objs.Ban6, a.As16()
+	case a.Is4():
+		return b.objs.Prefix4, lpm4Key{uint32(p.Bits()), a.As4()}
+	default:
+		return b.objs.Prefix6, lpm6Key{uint32(p.Bits()), a.As16()}
+	}
+}
+
+func (b *Blacklist) putPrefix(p netip.Prefix, info bpf.XdpBanInfo) error {
+	m, k := b.mapKey(p)
+	if err := m.Put(k, info); err != nil {
+		return fmt.Errorf("xdp ban %v: %w", p, err)
+	}
+	return nil
+}
+
+// extend sets the end of a ban already in the maps, keeping its counters.
+func (b *Blacklist) extend(p netip.Prefix, expires uint64) error {
+	m, k := b.mapKey(p)
+	var info bpf.XdpBanInfo
+	if err := m.Lookup(k, &info); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("xdp ban %v: %w", p, err)
+	}
+	info.Expires = expires
+	if err := m.Put(k, info); err != nil {
+		return fmt.Errorf("xdp ban %v: %w", p, err)
+	}
+	return nil
+}
+
+// Unban releases owner's bans; a ban leaves the maps when no owner holds
+// it any more.
+func (b *Blacklist) Unban(owner string, prefixes []netip.Prefix) error {
+	o := b.bans
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	bit, err := o.slot(owner)
+	if err != nil {
+		return err
+	}
+	var k4 [][4]byte
+	var k6 [][16]byte
+	var errs []error
+	for _, p := range prefixes {
+		p, err := normalize(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		h, ok := o.held[p]
+		if !ok || h.mask&bit == 0 {
+			continue
+		}
+		if h.mask &^= bit; h.mask != 0 {
+			o.held[p] = h
+			continue
+		}
+		delete(o.held, p)
+		switch {
+		case !exact(p):
+			o.prefixes[fam(p)]--
+			m, k := b.mapKey(p)
+			if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+				errs = append(errs, fmt.Errorf("xdp unban %v: %w", p, err))
+			}
+		case p.Addr().Is4():
+			k4 = append(k4, p.Addr().As4())
+		default:
+			k6 = append(k6, p.Addr().As16())
+		}
+	}
+	errs = append(errs, batchDelete(b.objs.Ban4, k4), batchDelete(b.objs.Ban6, k6), b.syncFlags())
+	return errors.Join(errs...)
+}
+
+// batchDelete deletes keys in batches; a key already gone is skipped.
+func batchDelete[K any](m *ebpf.Map, keys []K) error {
+	for len(keys) > 0 {
+		n, err := m.BatchDelete(keys, nil)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ebpf.ErrKeyNotExist):
+			keys = keys[n+1:]
+		case errors.Is(err, ebpf.ErrNotSupported):
+			for _, k := range keys {
+				if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+					return fmt.Errorf("xdp unban: %w", err)
+				}
+			}
+			return nil
+		default:
+			return fmt.Errorf("xdp unban: %w", err)
+		}
+	}
+	return nil
+}
+
+// syncFlags tells the program which optional tries hold entries.
+func (b *Blacklist) syncFlags() error {
+	f := b.flags &^ (hasPrefix4 | hasPrefix6 | hasAllow4 | hasAllow6)
+	if b.bans.prefixes[0]+b.bans.adoptedPrefixes[0] > 0 {
+		f |= hasPrefix4
+	}
+	if b.bans.prefixes[1]+b.bans.adoptedPrefixes[1] > 0 {
+		f |= hasPrefix6
+	}
+	b.allow.mu.Lock()
+	if len(b.allow.kernel4) > 0 {
+		f |= hasAllow4
+	}
+	if len(b.allow.kernel6) > 0 {
+		f |= hasAllow6
+	}
+	b.allow.mu.Unlock()
+	if f == b.flags {
+		return nil
+	}
+	if err := b.objs.Settings.Put(uint32(0), f); err != nil {
+		return fmt.Errorf("xdp settings: %w", err)
+	}
+	b.flags = f
+	return nil
+}
+
+// unadopt forgets that p was found in the pinned maps.
+func (o *owners) unadopt(p netip.Prefix) {
+	if !o.adopted[p] {
+		return
+	}
+	delete(o.adopted, p)
+	if !exact(p) {
+		o.adoptedPrefixes[fam(p)]--
+	}
+}
