@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,9 +45,13 @@ type Config struct {
 	// and Unban wait when it is full.
 	Queue  int
 	Merged Merged
-	Runner Runner
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Lookup resolves <ip-host> (a bounded reverse DNS lookup when nil);
+	// Hostname gives <fq-hostname> (os.Hostname when nil).
+	Lookup   func(ctx context.Context, ip string) string
+	Hostname func() (string, error)
+	Runner   Runner
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Action is one action.d command action of a jail.
@@ -62,7 +67,7 @@ type Action struct {
 	norestored    bool
 
 	mu       sync.Mutex
-	started  map[string]int // per family: 1 started, 2 holds bans
+	started  startedSet // per family: 1 started, 2 holds bans
 	executed map[string]map[string]string
 
 	queues []chan job
@@ -90,26 +95,44 @@ func New(c Config) (*Action, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Lookup == nil {
+		c.Lookup = reverseLookup
+	}
+	if c.Hostname == nil {
+		c.Hostname = os.Hostname
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &Action{cfg: c, name: c.Action.Name, props: newProps(), timeout: DefaultTimeout,
-		started: map[string]int{}, executed: map[string]map[string]string{}}
+		started: startedSet{m: map[string]int{}}, executed: map[string]map[string]string{}}
 	a.log = c.Log.With("jail", c.Jail, "action", a.name)
+	// fail2ban's CommandAction starts with these, and builds its
+	// properties from dir(): in sorted order.
+	for _, k := range []string{"actionban", "actioncheck", "actionflush", "actionreban", "actionreload", "actionrepair", "actionstart", "actionstop", "actionunban"} {
+		a.props.set(k, "")
+	}
+	a.props.set("timeout", "60")
 	cond := false
 	for _, o := range c.Action.Options {
+		switch o.Key {
+		case "bantime": // dynamic: fail2ban ignores it as an option
+			continue
+		case "timeout":
+			s, err := config.ParseSeconds(o.Value)
+			if err != nil || s <= 0 {
+				return nil, fmt.Errorf("action %s: timeout %q is not a time", a.name, o.Value)
+			}
+			a.timeout = time.Duration(s * float64(time.Second))
+			a.props.set(o.Key, strconv.FormatFloat(s, 'f', -1, 64))
+			continue
+		}
 		a.props.set(o.Key, o.Value)
 		if condFamily.MatchString(o.Key) {
 			cond = true
 		}
 	}
-	if v, ok := a.props.get("timeout"); ok && strings.TrimSpace(v) != "" {
-		s, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || s <= 0 {
-			return nil, fmt.Errorf("action %s: timeout %q is not a number of seconds", a.name, v)
-		}
-		a.timeout = time.Duration(s * float64(time.Second))
-	}
+	sort.Strings(a.props.keys)
 	a.families = []string{""}
 	if cond {
 		a.families = []string{"inet4", "inet6"}
@@ -159,14 +182,14 @@ func (a *Action) Close() {
 }
 
 // special resolves the tags every command knows.
-func special(tag string) (string, bool) {
+func (a *Action) special(tag string) (string, bool) {
 	switch tag {
 	case "br":
 		return "\n", true
 	case "sp":
 		return " ", true
 	case "fq-hostname", "sh-hostname":
-		h, err := os.Hostname()
+		h, err := a.cfg.Hostname()
 		if err != nil {
 			return "", true
 		}
@@ -188,7 +211,7 @@ func conditional(family string) string {
 // operation substitutes the options into an operation's command, with
 // the family (fail2ban's _getOperation).
 func (a *Action) operation(tag, family string) (string, error) {
-	cmd, err := replaceTag("<"+tag+">", a.props, conditional(family), special)
+	cmd, err := replaceTag("<"+tag+">", a.props, conditional(family), a.special)
 	if err != nil {
 		return "", err
 	}
@@ -200,23 +223,30 @@ func (a *Action) operation(tag, family string) (string, error) {
 
 func noSpecial(string) (string, bool) { return "", false }
 
-// Script returns the command an operation runs for a ticket (nil: an
-// operation without ticket), as fail2ban would run it.
-func (a *Action) Script(ctx context.Context, tag string, tk *jail.Ticket) (Script, error) {
-	if tk == nil {
-		cmd, err := a.operation(tag, a.families[0])
-		if err != nil {
-			return Script{}, err
-		}
-		return replaceDynamic(cmd, operationInfo{family: a.families[0], now: a.cfg.Now()}, special), nil
-	}
-	fam := familyOf(tk.Addr)
-	cmd, err := replaceTag("<"+tag+">", a.props, conditional(fam), special)
+// OperationScript returns the command an operation without ticket
+// (actionstart, actionstop, actionflush) runs for a family.
+func (a *Action) OperationScript(tag, family string) (Script, error) {
+	cmd, err := a.operation(tag, family)
 	if err != nil {
 		return Script{}, err
 	}
-	in := &info{ctx: ctx, tk: tk, family: fam, merged: a.cfg.Merged, lookup: reverseLookup, defaultBanTime: a.cfg.BanTime}
-	return replaceDynamic(cmd, in, special), nil
+	return replaceDynamic(cmd, operationInfo{family: family, now: a.cfg.Now()}, a.special), nil
+}
+
+// Families are the address families the action runs operations for: ""
+// alone, or inet4 and inet6 when it has [Init?family=...] sections.
+func (a *Action) Families() []string { return a.families }
+
+// Script returns the command an operation runs for a ticket, as fail2ban
+// would run it.
+func (a *Action) Script(ctx context.Context, tag string, tk *jail.Ticket) (Script, error) {
+	fam := familyOf(tk.Addr)
+	cmd, err := replaceTag("<"+tag+">", a.props, conditional(fam), a.special)
+	if err != nil {
+		return Script{}, err
+	}
+	in := &info{ctx: ctx, tk: tk, family: fam, merged: a.cfg.Merged, lookup: a.cfg.Lookup, defaultBanTime: a.cfg.BanTime}
+	return replaceDynamic(cmd, in, a.special), nil
 }
 
 func (a *Action) run(ctx context.Context, s Script) bool {
@@ -243,7 +273,7 @@ func (a *Action) executeOperation(ctx context.Context, tag string, families []st
 		}
 		ret := true
 		if cmd != "" && !a.executedElsewhere(tag, fam, cmd) {
-			s := replaceDynamic(cmd, operationInfo{family: fam, now: a.cfg.Now()}, special)
+			s := replaceDynamic(cmd, operationInfo{family: fam, now: a.cfg.Now()}, a.special)
 			ret = a.run(ctx, s)
 			ok = ok && ret
 		}
@@ -294,7 +324,7 @@ func (a *Action) start(ctx context.Context, families []string) error {
 	return a.executeOperation(ctx, "actionstart", families, func(fam string, ok bool) {
 		if ok {
 			a.setExecuted("actionstop", fam, "", false)
-			a.started[fam] = 1
+			a.started.set(fam, 1)
 		}
 	})
 }
@@ -323,13 +353,8 @@ func (a *Action) Stop(ctx context.Context) error {
 	a.barrier(ctx)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var fams []string
-	for _, f := range a.families {
-		if a.started[f] != 0 {
-			fams = append(fams, f)
-		}
-	}
-	clear(a.started)
+	fams := a.started.with(func(v int) bool { return v != 0 })
+	a.started.reset()
 	if len(fams) == 0 {
 		return nil
 	}
@@ -345,18 +370,13 @@ func (a *Action) Flush(ctx context.Context) (bool, error) {
 	a.barrier(ctx)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var fams []string
-	for _, f := range a.families {
-		if a.started[f]&3 == 3 {
-			fams = append(fams, f)
-		}
-	}
+	fams := a.started.with(func(v int) bool { return v&3 == 3 })
 	if len(fams) == 0 {
 		return true, nil
 	}
 	return true, a.executeOperation(ctx, "actionflush", fams, func(fam string, ok bool) {
 		if ok {
-			a.started[fam] &^= 2
+			a.started.set(fam, a.started.get(fam)&^2)
 		}
 	})
 }
@@ -422,7 +442,7 @@ func (a *Action) Reban(ctx context.Context, batch []*jail.Ticket) error {
 func (a *Action) ban(ctx context.Context, tk *jail.Ticket, tag string) {
 	fam := familyOf(tk.Addr)
 	a.mu.Lock()
-	if a.startOnDemand && a.started[fam] == 0 {
+	if a.startOnDemand && a.started.get(fam) == 0 {
 		if err := a.start(ctx, []string{fam}); err != nil {
 			a.log.Error("start on demand", "family", fam, "err", err)
 		}
@@ -432,7 +452,7 @@ func (a *Action) ban(ctx context.Context, tk *jail.Ticket, tag string) {
 		a.log.Error("Error banning", "ip", tk.ID)
 	}
 	a.mu.Lock()
-	a.started[fam] |= 3
+	a.started.set(fam, a.started.get(fam)|3)
 	a.mu.Unlock()
 }
 
@@ -440,7 +460,7 @@ func (a *Action) ban(ctx context.Context, tk *jail.Ticket, tag string) {
 func (a *Action) Unban(ctx context.Context, batch []*jail.Ticket) error {
 	return a.enqueue(ctx, batch, func(ctx context.Context, tk *jail.Ticket) {
 		a.mu.Lock()
-		holds := a.started[familyOf(tk.Addr)]&2 != 0
+		holds := a.started.get(familyOf(tk.Addr))&2 != 0
 		a.mu.Unlock()
 		if holds && !a.process(ctx, "actionunban", tk) {
 			a.log.Error("Error unbanning", "ip", tk.ID)
@@ -517,19 +537,19 @@ func (a *Action) invariantCheck(ctx context.Context, fam string, before func() b
 	}
 	if repair != "" {
 		if !a.run(ctx, Script{Cmd: repair}) {
-			a.started[fam] = 0
+			a.started.set(fam, 0)
 			a.log.Error("Unable to restore environment")
 			return 0
 		}
-		a.started[fam] = 1
+		a.started.set(fam, 1)
 	} else {
-		a.started[fam] = 0
+		a.started.set(fam, 0)
 		a.stop(ctx, []string{fam})
 		if forceStart || !a.startOnDemand {
 			a.start(ctx, []string{fam})
 		}
 	}
-	if a.started[fam] != 0 && !a.run(ctx, Script{Cmd: check}) {
+	if a.started.get(fam) != 0 && !a.run(ctx, Script{Cmd: check}) {
 		a.log.Error("Unable to restore environment")
 		return 0
 	}
@@ -553,4 +573,35 @@ func Run(ctx context.Context, s Script, timeout time.Duration) error {
 		return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// startedSet is fail2ban's __started dict: per family, in the order the
+// families were first seen.
+type startedSet struct {
+	m     map[string]int
+	order []string
+}
+
+func (s *startedSet) get(f string) int { return s.m[f] }
+
+func (s *startedSet) set(f string, v int) {
+	if _, ok := s.m[f]; !ok {
+		s.order = append(s.order, f)
+	}
+	s.m[f] = v
+}
+
+func (s *startedSet) with(keep func(int) bool) []string {
+	var out []string
+	for _, f := range s.order {
+		if keep(s.m[f]) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (s *startedSet) reset() {
+	clear(s.m)
+	s.order = nil
 }
