@@ -131,6 +131,19 @@ type Action struct {
 	PythonArgs string `json:"python_args,omitempty"`
 }
 
+// BackendOption is the option that names an action's built-in backend.
+const BackendOption = "f2bx-backend"
+
+// Built-in backends.
+const (
+	BackendXDP      = "f2bx-xdp"
+	BackendNftables = "f2bx-nftables"
+)
+
+// Backend names the built-in backend that enforces the action (BackendXDP,
+// BackendNftables), or "" for a command or Python action.
+func (a *Action) Backend() string { v, _ := a.Get(BackendOption); return v }
+
 // Get returns the value of the named option.
 func (a *Action) Get(key string) (string, bool) {
 	for _, o := range a.Options {

@@ -247,3 +247,23 @@ func (b *Blacklist) Totals() (Totals, error) {
 	}
 	return t, nil
 }
+
+// Release unbans everything owner holds.
+func (b *Blacklist) Release(owner string) error {
+	o := b.bans
+	o.mu.Lock()
+	bit, ok := o.slots[owner]
+	var held []netip.Prefix
+	if ok {
+		for p, h := range o.held {
+			if h.mask&(1<<bit) != 0 {
+				held = append(held, p)
+			}
+		}
+	}
+	o.mu.Unlock()
+	if len(held) == 0 {
+		return nil
+	}
+	return b.Unban(owner, held)
+}

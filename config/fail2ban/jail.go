@@ -90,12 +90,22 @@ type jailDefError struct{ msg, pos string }
 
 func (e *jailDefError) Error() string { return e.msg }
 
-// action is an action.d file read for a jail, or a Python action.
+// action is an action.d file read for a jail, a Python action, or one of
+// f2bx's built-in backends (its commands ready).
 type action struct {
-	name   string
-	reader *defInit
-	python Command
+	name    string
+	reader  *defInit
+	python  Command
+	builtin []Command
 }
+
+// Builtins are the action names f2bx enforces itself; they win over an
+// action.d file of the same name.
+var Builtins = map[string]bool{"f2bx-xdp": true, "f2bx-nftables": true}
+
+// BackendOption marks a built-in action in the stream: its value is the
+// backend's name.
+const BackendOption = "f2bx-backend"
 
 // jail reads one jail section.
 type jail struct {
@@ -247,6 +257,20 @@ func (j *jail) readAction(act string) error {
 		}})
 		return nil
 	}
+	if Builtins[name] {
+		actname := name
+		if aopts.has("actname") {
+			actname = aopts.str("actname")
+		}
+		cmds := []Command{{"set", j.name, "addaction", actname}, {"set", j.name, "action", actname, BackendOption, name}}
+		for _, k := range aopts.keys {
+			if k != "actname" {
+				cmds = append(cmds, Command{"set", j.name, "action", actname, k, aopts.str(k)})
+			}
+		}
+		j.actions = append(j.actions, action{name: actname, builtin: cmds})
+		return nil
+	}
 	n := aopts.str("name")
 	if !aopts.has("name") {
 		n = j.name
@@ -353,6 +377,10 @@ func (j *jail) stream(allowNoFiles bool) ([]Command, error) {
 	for _, a := range j.actions {
 		if a.python != nil {
 			st = append(st, a.python)
+			continue
+		}
+		if a.builtin != nil {
+			st = append(st, a.builtin...)
 			continue
 		}
 		cmds, err := a.reader.actionStream(a.name)

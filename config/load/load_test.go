@@ -79,3 +79,51 @@ func TestLoadDirs(t *testing.T) {
 		t.Error("no error for a missing dir")
 	}
 }
+
+// TestBuiltinActionNames: in a fail2ban configuration, f2bx-xdp and
+// f2bx-nftables name f2bx's backends, with their parameters, ahead of an
+// action.d file of the same name; other actions are read as usual.
+func TestBuiltinActionNames(t *testing.T) {
+	dir := t.TempDir()
+	logf := filepath.Join(dir, "auth.log")
+	files := map[string]string{
+		"jail.conf": "[DEFAULT]\nbanaction = f2bx-xdp\n\n[sshd]\nenabled = true\nlogpath = " + logf + "\nfailregex = ^fail <HOST>$\n" +
+			"action = %(banaction)s[interfaces=\"eth0 eth1\", mode=native]\n         f2bx-nftables[hook=forward]\n         echo\n",
+		"action.d/f2bx-xdp.conf": "[Definition]\nactionban = echo never <ip>\n",
+		"action.d/echo.conf":     "[Definition]\nactionban = echo <ip>\n",
+		"auth.log":               "",
+	}
+	for name, data := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Load(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := res.Config.Jail("sshd")
+	if j == nil || len(j.Actions) != 3 {
+		t.Fatalf("jail %+v, errors %v", j, res.Config.Errors)
+	}
+	xdp, nft, echo := j.Actions[0], j.Actions[1], j.Actions[2]
+	if xdp.Backend() != "f2bx-xdp" || nft.Backend() != "f2bx-nftables" || echo.Backend() != "" {
+		t.Errorf("backends %q %q %q", xdp.Backend(), nft.Backend(), echo.Backend())
+	}
+	if v, _ := xdp.Get("interfaces"); v != "eth0 eth1" {
+		t.Errorf("interfaces %q", v)
+	}
+	if v, _ := xdp.Get("mode"); v != "native" {
+		t.Errorf("mode %q", v)
+	}
+	if _, ok := xdp.Get("actionban"); ok {
+		t.Error("action.d/f2bx-xdp.conf was read")
+	}
+	if v, _ := nft.Get("hook"); v != "forward" {
+		t.Errorf("hook %q", v)
+	}
+	if v, _ := echo.Get("actionban"); v != "echo <ip>" {
+		t.Errorf("echo actionban %q", v)
+	}
+}

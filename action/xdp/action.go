@@ -1,0 +1,76 @@
+package xdp
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/f2bx/f2bx/jail"
+)
+
+// JailAction is one jail's view of the blacklist: the f2bx-xdp action.
+type JailAction struct {
+	B    *Blacklist
+	Jail string
+	// Allow are the jail's ignoreip/ignoreself prefixes, never dropped.
+	Allow []netip.Prefix
+	// IPv6Prefix, when set (e.g. 64), bans the whole prefix of an IPv6
+	// address.
+	IPv6Prefix int
+	Now        func() time.Time
+}
+
+// Name is the action's name.
+func (a *JailAction) Name() string { return "f2bx-xdp" }
+
+// Start puts the jail's allow list into the maps.
+func (a *JailAction) Start(context.Context) error { return a.B.SetAllow(a.Jail, a.Allow) }
+
+func (a *JailAction) prefix(tk *jail.Ticket) (netip.Prefix, bool) {
+	if !tk.Addr.IsValid() {
+		return netip.Prefix{}, false // not an address: nothing to drop
+	}
+	addr := tk.Addr.Unmap()
+	bits := addr.BitLen()
+	if addr.Is6() && a.IPv6Prefix > 0 {
+		bits = a.IPv6Prefix
+	}
+	return netip.PrefixFrom(addr, bits).Masked(), true
+}
+
+// Ban writes the batch into the maps.
+func (a *JailAction) Ban(_ context.Context, batch []*jail.Ticket) error {
+	bans := make([]Ban, 0, len(batch))
+	for _, tk := range batch {
+		if p, ok := a.prefix(tk); ok {
+			end, _ := tk.End()
+			bans = append(bans, Ban{Prefix: p, End: end})
+		}
+	}
+	return a.B.Ban(a.Jail, bans, a.Now())
+}
+
+// Prolong moves the ends of bans in the maps.
+func (a *JailAction) Prolong(ctx context.Context, batch []*jail.Ticket) error {
+	return a.Ban(ctx, batch)
+}
+
+// Unban removes the batch from the maps (unless another jail holds it).
+func (a *JailAction) Unban(_ context.Context, batch []*jail.Ticket) error {
+	ps := make([]netip.Prefix, 0, len(batch))
+	for _, tk := range batch {
+		if p, ok := a.prefix(tk); ok {
+			ps = append(ps, p)
+		}
+	}
+	return a.B.Unban(a.Jail, ps)
+}
+
+// Flush releases every ban the jail holds.
+func (a *JailAction) Flush(context.Context) (bool, error) {
+	return true, a.B.Release(a.Jail)
+}
+
+// Stop does nothing: the program and its maps stay pinned so that bans
+// keep dropping until the next daemon adopts them.
+func (a *JailAction) Stop(context.Context) error { return nil }
