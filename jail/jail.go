@@ -75,6 +75,12 @@ type Actions interface {
 	Unban(ctx context.Context, batch []*Ticket) error
 }
 
+// Prolonger is implemented by actions that must hear when a ban's end
+// moves later (an XDP map value or an nftables element carries the end).
+type Prolonger interface {
+	Prolong(ctx context.Context, batch []*Ticket) error
+}
+
 // Key names a ban in the shared scheduler.
 type Key struct {
 	Jail, ID string
@@ -126,8 +132,9 @@ type Jail struct {
 
 	banned *banList
 
-	bans   chan *Ticket
-	unbans chan *Ticket
+	bans     chan *Ticket
+	unbans   chan *Ticket
+	prolongs chan *Ticket // nil when the actions do not prolong
 }
 
 // New returns a jail; Run carries out its bans.
@@ -147,10 +154,14 @@ func New(c Config, d Deps) (*Jail, error) {
 	if small.Cap <= 0 {
 		small.Cap = 65536
 	}
-	return &Jail{cfg: c, d: d, log: d.Log.With("jail", c.Name),
+	j := &Jail{cfg: c, d: d, log: d.Log.With("jail", c.Name),
 		addrs: failtable.New[netip.Addr](tc), other: failtable.New[string](small),
 		banned: newBanList(),
-		bans:   make(chan *Ticket, QueueLen), unbans: make(chan *Ticket, QueueLen)}, nil
+		bans:   make(chan *Ticket, QueueLen), unbans: make(chan *Ticket, QueueLen)}
+	if _, ok := d.Actions.(Prolonger); ok {
+		j.prolongs = make(chan *Ticket, QueueLen)
+	}
+	return j, nil
 }
 
 // Name is the jail's name.
@@ -279,14 +290,27 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 		// the end of the ban (fail2ban's prolong). The scheduler keeps the
 		// old deadline; Expired finds the ban prolonged and sets the new
 		// one, so that this path takes no scheduler lock.
+		var moved *Ticket
 		if old.BanTime >= 0 {
 			if tk.BanTime < 0 {
 				old.BanTime = -1
+				moved = old
 			} else if tk.Time+tk.BanTime > old.Time+old.BanTime {
 				old.BanTime = tk.BanTime + max(0, tk.Time-old.Time)
+				moved = old
 			}
 		}
+		var cp Ticket
+		if moved != nil && j.prolongs != nil {
+			cp = *moved // the actions get a copy: old changes under the lock only
+		}
 		sh.mu.Unlock()
+		if moved != nil && j.prolongs != nil {
+			select {
+			case j.prolongs <- &cp:
+			case <-ctx.Done():
+			}
+		}
 		if j.log.Enabled(ctx, slog.LevelDebug) {
 			j.log.Debug("already banned", "id", id)
 		}
@@ -527,6 +551,8 @@ func (j *Jail) Run(ctx context.Context) {
 			j.flush(ctx, j.bans, tk, j.d.Actions.Ban, "ban")
 		case tk := <-j.unbans:
 			j.flush(ctx, j.unbans, tk, j.d.Actions.Unban, "unban")
+		case tk := <-j.prolongs:
+			j.flush(ctx, j.prolongs, tk, j.d.Actions.(Prolonger).Prolong, "prolong")
 		case <-tick.C():
 			j.Housekeep(ctx)
 			tick = j.d.Clock.NewTimer(5 * time.Second)
@@ -570,6 +596,8 @@ func (j *Jail) drain(ctx context.Context) {
 			j.flush(ctx, j.bans, tk, j.d.Actions.Ban, "ban")
 		case tk := <-j.unbans:
 			j.flush(ctx, j.unbans, tk, j.d.Actions.Unban, "unban")
+		case tk := <-j.prolongs:
+			j.flush(ctx, j.prolongs, tk, j.d.Actions.(Prolonger).Prolong, "prolong")
 		default:
 			return
 		}

@@ -363,3 +363,36 @@ func TestAcrossJails(t *testing.T) {
 		t.Fatal("get")
 	}
 }
+
+// prolongingActions also hear of prolonged bans.
+type prolongingActions struct {
+	*fakeActions
+	ends chan float64
+}
+
+func (p *prolongingActions) Prolong(_ context.Context, b []*Ticket) error {
+	for _, tk := range b {
+		p.ends <- tk.Time + tk.BanTime
+	}
+	return p.record("prolong", b)
+}
+
+// TestProlongReachesActions: a ban hit again moves its end, and actions
+// that carry the end (XDP, nftables) are told the new one.
+func TestProlongReachesActions(t *testing.T) {
+	pa := &prolongingActions{fakeActions: &fakeActions{events: make(chan string, 100)}, ends: make(chan float64, 10)}
+	h := newHarness(t, Config{MaxRetry: 2, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute}, func(d *Deps) { d.Actions = pa })
+	h.acts = pa.fakeActions
+	h.fail("192.0.2.9", -60*time.Second)
+	h.fail("192.0.2.9", -50*time.Second)
+	h.expect("ban 192.0.2.9")
+	h.fail("192.0.2.9", -40*time.Second)
+	h.fail("192.0.2.9", -30*time.Second)
+	h.expect("prolong 192.0.2.9")
+	if end := <-pa.ends; end != float64(t0.Unix()-30+600) {
+		t.Errorf("prolonged to %v, want %v", end, t0.Unix()-30+600)
+	}
+	// A failure that does not move the end tells nothing.
+	h.fail("192.0.2.9", -45*time.Second)
+	h.quiet()
+}
