@@ -12,7 +12,7 @@ GOTAGS  := -tags '$(TAGS)'
 generate: deps
 	cd bpf && $(GO) generate ./
 
-.PHONY: generate all build test test-race bench bench-jail bench-regex lint fuzz install deps clean
+.PHONY: generate all build test test-race bench bench-enforce bench-jail bench-regex lint fuzz install deps clean
 
 all: build
 
@@ -34,6 +34,11 @@ bench: deps
 	GOMAXPROCS=1 $(GO) test $(GOTAGS) -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /jail)
 	$(MAKE) bench-jail
 	$(MAKE) bench-regex
+	$(MAKE) bench-enforce
+
+## bench-enforce: CPU per dropped packet, XDP against nftables, and ban insert rates (root; namespaces)
+bench-enforce:
+	$(GO) run ./tests/bench/enforce
 
 ## bench-jail: failure table, jail, scheduler and restore, on 1 and 2 cores
 bench-jail:

@@ -25,7 +25,7 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-// ban_info is the value of every ban map. expires is CLOCK_BOOTTIME in
+// ban_info is the value of every ban map. expires is CLOCK_MONOTONIC_COARSE in
 // nanoseconds, 0 for a ban without end; packets, bytes and last_drop are
 // written by the program.
 struct ban_info {
@@ -166,7 +166,7 @@ static __always_inline int judge(struct ban_info *b, __u64 len, int allowed)
 {
 	if (!b)
 		return count(STAT_PASSED, len, XDP_PASS);
-	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 now = bpf_ktime_get_coarse_ns();
 	if (b->expires && b->expires <= now)
 		return count(STAT_EXPIRED, len, XDP_PASS);
 	if (allowed)

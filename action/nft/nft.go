@@ -61,7 +61,7 @@ func Open(o Options) (*Table, error) {
 	default:
 		return nil, fmt.Errorf("nftables: unknown hook %q (input, forward or prerouting)", o.Hook)
 	}
-	var opts []nftables.ConnOption
+	opts := []nftables.ConnOption{nftables.AsLasting()}
 	if o.NetNS != 0 {
 		opts = append(opts, nftables.WithNetNSFd(o.NetNS))
 	}
@@ -89,7 +89,9 @@ func (t *Table) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.conn.DelTable(t.table)
-	if err := t.conn.Flush(); err != nil {
+	err := t.conn.Flush()
+	t.conn.CloseLasting()
+	if err != nil {
 		return fmt.Errorf("nftables: delete table: %w", err)
 	}
 	return nil
@@ -149,6 +151,41 @@ func (t *Table) Jail(name string) (*Jail, error) {
 	}
 	t.jails[name] = j
 	return j, nil
+}
+
+// Netlink bounds: the element list of one message is a 16-bit-length
+// attribute (about 2,000 addresses), and one send must stay under the
+// socket's limit.
+const (
+	maxPerMessage     = 1024
+	maxPerTransaction = 4 * maxPerMessage
+)
+
+// addInChunks queues the elements as messages of maxPerMessage and sends
+// a transaction every maxPerTransaction.
+func (j *Jail) addInChunks(s *nftables.Set, els []nftables.SetElement, del bool) error {
+	var errs []error
+	pending := 0
+	for len(els) > 0 {
+		n := min(len(els), maxPerMessage)
+		var err error
+		if del {
+			err = j.t.conn.SetDeleteElements(s, els[:n])
+		} else {
+			err = j.t.conn.SetAddElements(s, els[:n])
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		els, pending = els[n:], pending+n
+		if pending >= maxPerTransaction || len(els) == 0 {
+			if err := j.t.conn.Flush(); err != nil {
+				errs = append(errs, err)
+			}
+			pending = 0
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Ban is one ban: an address or prefix and when it ends (zero: never).
@@ -225,12 +262,7 @@ func (j *Jail) Ban(bans []Ban, now time.Time) error {
 		groups[s] = append(groups[s], elements(p, timeout)...)
 	}
 	for s, els := range groups {
-		if err := j.t.conn.SetAddElements(s, els); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(groups) > 0 {
-		if err := j.t.conn.Flush(); err != nil {
+		if err := j.addInChunks(s, els, false); err != nil {
 			errs = append(errs, fmt.Errorf("nftables ban: %w", err))
 		}
 	}
@@ -268,15 +300,9 @@ func (j *Jail) Unban(prefixes []netip.Prefix) error {
 		groups[s] = append(groups[s], elements(p, 0)...)
 	}
 	for s, els := range groups {
-		if err := j.t.conn.SetDeleteElements(s, els); err != nil {
+		if err := j.addInChunks(s, els, true); err != nil {
 			return fmt.Errorf("nftables unban: %w", err)
 		}
-	}
-	if len(groups) == 0 {
-		return nil
-	}
-	if err := j.t.conn.Flush(); err != nil {
-		return fmt.Errorf("nftables unban: %w", err)
 	}
 	return nil
 }

@@ -53,6 +53,9 @@ type lpm6Key struct {
 type owners struct {
 	mu    sync.Mutex
 	slots map[string]uint
+	// Who holds each ban: exact IPv4 addresses (most bans) in a map with
+	// a small key, the rest by prefix.
+	held4 map[[4]byte]holder
 	held  map[netip.Prefix]holder
 	// adopted are entries found in pinned maps at start, kept (with their
 	// counters) when a jail claims them again, removed by Prune.
@@ -67,7 +70,7 @@ type holder struct {
 }
 
 func newOwners() *owners {
-	return &owners{slots: map[string]uint{}, held: map[netip.Prefix]holder{}, adopted: map[netip.Prefix]bool{}}
+	return &owners{slots: map[string]uint{}, held4: map[[4]byte]holder{}, held: map[netip.Prefix]holder{}, adopted: map[netip.Prefix]bool{}}
 }
 
 func (o *owners) slot(owner string) (uint64, error) {
@@ -84,11 +87,11 @@ func (o *owners) slot(owner string) (uint64, error) {
 
 func bootNow() int64 {
 	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	unix.ClockGettime(unix.CLOCK_MONOTONIC_COARSE, &ts)
 	return ts.Nano()
 }
 
-// toBoot converts a wall-clock end to the program's CLOCK_BOOTTIME.
+// toBoot converts a wall-clock end to the program's clock (CLOCK_MONOTONIC_COARSE).
 func toBoot(end int64, now time.Time) uint64 {
 	if end == math.MaxInt64 {
 		return 0
@@ -133,8 +136,11 @@ func (b *Blacklist) Ban(owner string, bans []Ban, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	var k4 [][4]byte
-	var v4 []bpf.XdpBanInfo
+	if len(o.held4) == 0 && len(bans) > 1024 {
+		o.held4 = make(map[[4]byte]holder, len(bans)) // a restore: size once
+	}
+	k4 := make([][4]byte, 0, len(bans))
+	v4 := make([]bpf.XdpBanInfo, 0, len(bans))
 	var k6 [][16]byte
 	var v6 []bpf.XdpBanInfo
 	var errs []error
@@ -148,15 +154,15 @@ func (b *Blacklist) Ban(owner string, bans []Ban, now time.Time) error {
 		if !bn.End.IsZero() {
 			end = bn.End.UnixNano()
 		}
-		h, had := o.held[p]
+		h, had := o.get(p)
 		if !had || end > h.end {
 			h.end = end
 		}
 		h.mask |= bit
-		o.held[p] = h
+		o.put(p, h)
 		info := bpf.XdpBanInfo{Expires: toBoot(h.end, now)}
 		switch {
-		case had || o.adopted[p]:
+		case had || len(o.adopted) > 0 && o.adopted[p]:
 			if !had && !exact(p) {
 				o.prefixes[fam(p)]++
 			}
@@ -260,15 +266,15 @@ func (b *Blacklist) Unban(owner string, prefixes []netip.Prefix) error {
 			errs = append(errs, err)
 			continue
 		}
-		h, ok := o.held[p]
+		h, ok := o.get(p)
 		if !ok || h.mask&bit == 0 {
 			continue
 		}
 		if h.mask &^= bit; h.mask != 0 {
-			o.held[p] = h
+			o.put(p, h)
 			continue
 		}
-		delete(o.held, p)
+		o.del(p)
 		switch {
 		case !exact(p):
 			o.prefixes[fam(p)]--
@@ -344,5 +350,40 @@ func (o *owners) unadopt(p netip.Prefix) {
 	delete(o.adopted, p)
 	if !exact(p) {
 		o.adoptedPrefixes[fam(p)]--
+	}
+}
+
+func (o *owners) get(p netip.Prefix) (holder, bool) {
+	if p.Bits() == 32 && p.Addr().Is4() {
+		h, ok := o.held4[p.Addr().As4()]
+		return h, ok
+	}
+	h, ok := o.held[p]
+	return h, ok
+}
+
+func (o *owners) put(p netip.Prefix, h holder) {
+	if p.Bits() == 32 && p.Addr().Is4() {
+		o.held4[p.Addr().As4()] = h
+		return
+	}
+	o.held[p] = h
+}
+
+func (o *owners) del(p netip.Prefix) {
+	if p.Bits() == 32 && p.Addr().Is4() {
+		delete(o.held4, p.Addr().As4())
+		return
+	}
+	delete(o.held, p)
+}
+
+// each calls fn with every held ban.
+func (o *owners) each(fn func(netip.Prefix, holder)) {
+	for a, h := range o.held4 {
+		fn(netip.PrefixFrom(netip.AddrFrom4(a), 32), h)
+	}
+	for p, h := range o.held {
+		fn(p, h)
 	}
 }

@@ -255,11 +255,11 @@ func (b *Blacklist) Release(owner string) error {
 	bit, ok := o.slots[owner]
 	var held []netip.Prefix
 	if ok {
-		for p, h := range o.held {
+		o.each(func(p netip.Prefix, h holder) {
 			if h.mask&(1<<bit) != 0 {
 				held = append(held, p)
 			}
-		}
+		})
 	}
 	o.mu.Unlock()
 	if len(held) == 0 {

@@ -23,7 +23,7 @@ func open(t testing.TB) *Blacklist {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to load BPF programs")
 	}
-	b, err := Open(Options{MaxBans4: 1 << 16, MaxBans6: 1 << 16, MaxPrefixes: 1 << 10})
+	b, err := Open(Options{MaxBans4: 1 << 18, MaxBans6: 1 << 16, MaxPrefixes: 1 << 10})
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		t.Skip(err)
 	}
