@@ -38,7 +38,10 @@ type Options struct {
 	// MaxBans4 and MaxBans6 size the exact-address maps, MaxPrefixes the
 	// prefix tries; zero keeps the program's defaults (1M, 256k, 64k).
 	MaxBans4, MaxBans6, MaxPrefixes uint32
-	Logger                          *slog.Logger
+	// Prealloc makes the exact-ban maps allocate all their entries at
+	// load (faster inserts; kernel memory for MaxBans at once).
+	Prealloc bool
+	Logger   *slog.Logger
 }
 
 // Blacklist is the loaded XDP program and its maps.
@@ -72,6 +75,10 @@ func Open(opts Options) (*Blacklist, error) {
 	resize(bpf.XdpMapBan6, opts.MaxBans6)
 	resize(bpf.XdpMapPrefix4, opts.MaxPrefixes)
 	resize(bpf.XdpMapPrefix6, opts.MaxPrefixes)
+	if opts.Prealloc {
+		spec.Maps[bpf.XdpMapBan4].Flags &^= unix.BPF_F_NO_PREALLOC
+		spec.Maps[bpf.XdpMapBan6].Flags &^= unix.BPF_F_NO_PREALLOC
+	}
 	var copts ebpf.CollectionOptions
 	if opts.PinDir != "" {
 		if err := ensurePinDir(opts.PinDir); err != nil {

@@ -41,6 +41,7 @@ func main() {
 	packets := flag.Int("packets", 2_000_000, "frames per measurement")
 	rounds := flag.Int("rounds", 3, "measurements per method (the median is printed)")
 	bans := flag.Int("bans", 1_000_000, "bans for the insert-rate figures")
+	flag.BoolVar(&prealloc, "prealloc", false, "preallocate the XDP ban maps")
 	flag.Parse()
 	if why := netns.Available(); why != "" {
 		log.Fatal(why)
@@ -49,6 +50,8 @@ func main() {
 		log.Fatal(err)
 	}
 }
+
+var prealloc bool
 
 type xdpMD struct {
 	Data, DataEnd, DataMeta, IngressIfindex, RxQueueIndex, EgressIfindex uint32
@@ -158,7 +161,7 @@ func run(packets, rounds, nbans int) error {
 	}
 
 	// f2bx's blacklist with nbans addresses, the source among them.
-	bl, err := xdp.Open(xdp.Options{MaxBans4: uint32(nbans + 16)})
+	bl, err := xdp.Open(xdp.Options{MaxBans4: uint32(nbans + 16), Prealloc: prealloc})
 	if err != nil {
 		return err
 	}
@@ -243,7 +246,7 @@ func run(packets, rounds, nbans int) error {
 	fmt.Printf("  ratio nftables / XDP: %.1fx in total, %.1fx above baseline\n", n/x, (n-b)/max(x-b, 0.1))
 
 	// Insert rates.
-	fmt.Printf("\nBan inserts (%d addresses)\n", nbans)
+	fmt.Printf("\nBan inserts (%d addresses; XDP maps preallocated: %v)\n", nbans, prealloc)
 	fmt.Printf("  %-34s %8.2f M/s\n", "XDP, one batch", float64(nbans)/xdpBatch.Seconds()/1e6)
 	single := min(nbans, 100_000)
 	if err := bl.Unban("bench", prefixes(banList[:single])); err != nil {
