@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/f2bx/f2bx/config/fail2ban"
 )
 
 // Defaults fail2ban's server applies to what a jail does not set.
@@ -132,12 +134,12 @@ type Action struct {
 }
 
 // BackendOption is the option that names an action's built-in backend.
-const BackendOption = "f2bx-backend"
+const BackendOption = fail2ban.BackendOption
 
 // Built-in backends.
 const (
-	BackendXDP      = "f2bx-xdp"
-	BackendNftables = "f2bx-nftables"
+	BackendXDP      = fail2ban.BackendXDP
+	BackendNftables = fail2ban.BackendNftables
 )
 
 // Backend names the built-in backend that enforces the action (BackendXDP,

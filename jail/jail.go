@@ -62,6 +62,21 @@ func (t *Ticket) End() (time.Time, bool) {
 	return unixTime(t.Time + t.BanTime), true
 }
 
+// Prefix is what a backend bans for the ticket: its address, or with
+// v6bits > 0 the /v6bits prefix of an IPv6 address; false when the id is
+// not an address.
+func (t *Ticket) Prefix(v6bits int) (netip.Prefix, bool) {
+	if !t.Addr.IsValid() {
+		return netip.Prefix{}, false
+	}
+	a := t.Addr.Unmap()
+	bits := a.BitLen()
+	if a.Is6() && v6bits > 0 {
+		bits = v6bits
+	}
+	return netip.PrefixFrom(a, bits).Masked(), true
+}
+
 func unixTime(s float64) time.Time {
 	sec, frac := math.Modf(s)
 	return time.Unix(int64(sec), int64(frac*1e9))
@@ -135,6 +150,7 @@ type Jail struct {
 	bans     chan *Ticket
 	unbans   chan *Ticket
 	prolongs chan *Ticket // nil when the actions do not prolong
+	prolong  func(context.Context, []*Ticket) error
 }
 
 // New returns a jail; Run carries out its bans.
@@ -158,8 +174,8 @@ func New(c Config, d Deps) (*Jail, error) {
 		addrs: failtable.New[netip.Addr](tc), other: failtable.New[string](small),
 		banned: newBanList(),
 		bans:   make(chan *Ticket, QueueLen), unbans: make(chan *Ticket, QueueLen)}
-	if _, ok := d.Actions.(Prolonger); ok {
-		j.prolongs = make(chan *Ticket, QueueLen)
+	if p, ok := d.Actions.(Prolonger); ok {
+		j.prolongs, j.prolong = make(chan *Ticket, QueueLen), p.Prolong
 	}
 	return j, nil
 }
@@ -552,7 +568,7 @@ func (j *Jail) Run(ctx context.Context) {
 		case tk := <-j.unbans:
 			j.flush(ctx, j.unbans, tk, j.d.Actions.Unban, "unban")
 		case tk := <-j.prolongs:
-			j.flush(ctx, j.prolongs, tk, j.d.Actions.(Prolonger).Prolong, "prolong")
+			j.flush(ctx, j.prolongs, tk, j.prolong, "prolong")
 		case <-tick.C():
 			j.Housekeep(ctx)
 			tick = j.d.Clock.NewTimer(5 * time.Second)
@@ -597,7 +613,7 @@ func (j *Jail) drain(ctx context.Context) {
 		case tk := <-j.unbans:
 			j.flush(ctx, j.unbans, tk, j.d.Actions.Unban, "unban")
 		case tk := <-j.prolongs:
-			j.flush(ctx, j.prolongs, tk, j.d.Actions.(Prolonger).Prolong, "prolong")
+			j.flush(ctx, j.prolongs, tk, j.prolong, "prolong")
 		default:
 			return
 		}

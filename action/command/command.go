@@ -70,6 +70,8 @@ type Action struct {
 	started  startedSet // per family: 1 started, 2 holds bans
 	executed map[string]map[string]string
 
+	cache sync.Map // tag and family → command with the options substituted
+
 	queues []chan job
 	wg     sync.WaitGroup
 }
@@ -208,10 +210,26 @@ func conditional(family string) string {
 	return "family=" + family
 }
 
+// static substitutes the options into an operation's command for a
+// family. The options never change, so each result is kept (as fail2ban's
+// substitution cache): a ban does not redo the recursive substitution.
+func (a *Action) static(tag, family string) (string, error) {
+	key := tag + "\x00" + family
+	if v, ok := a.cache.Load(key); ok {
+		return v.(string), nil
+	}
+	cmd, err := replaceTag("<"+tag+">", a.props, conditional(family), a.special)
+	if err != nil {
+		return "", err
+	}
+	a.cache.Store(key, cmd)
+	return cmd, nil
+}
+
 // operation substitutes the options into an operation's command, with
 // the family (fail2ban's _getOperation).
 func (a *Action) operation(tag, family string) (string, error) {
-	cmd, err := replaceTag("<"+tag+">", a.props, conditional(family), a.special)
+	cmd, err := a.static(tag, family)
 	if err != nil {
 		return "", err
 	}
@@ -241,7 +259,7 @@ func (a *Action) Families() []string { return a.families }
 // would run it.
 func (a *Action) Script(ctx context.Context, tag string, tk *jail.Ticket) (Script, error) {
 	fam := familyOf(tk.Addr)
-	cmd, err := replaceTag("<"+tag+">", a.props, conditional(fam), a.special)
+	cmd, err := a.static(tag, fam)
 	if err != nil {
 		return Script{}, err
 	}
@@ -406,7 +424,6 @@ func (a *Action) barrier(ctx context.Context) {
 // worker so that its commands run in order.
 func (a *Action) enqueue(ctx context.Context, batch []*jail.Ticket, fn func(context.Context, *jail.Ticket)) error {
 	for _, tk := range batch {
-		tk := tk
 		h := fnv.New32a()
 		h.Write([]byte(tk.ID))
 		q := a.queues[h.Sum32()%uint32(len(a.queues))]

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -224,7 +225,7 @@ func TestSlowActionDoesNotBlock(t *testing.T) {
 		batch = append(batch, ticket(fmt.Sprintf("192.0.2.%d", i+1)))
 	}
 	done := make(chan error, 1)
-	go func() { done <- errorsJoin(a.Ban(ctx, batch), a.Unban(ctx, batch)) }()
+	go func() { done <- errors.Join(a.Ban(ctx, batch), a.Unban(ctx, batch)) }()
 	select {
 	case err := <-done:
 		must(t, err)
@@ -248,13 +249,6 @@ func TestSlowActionDoesNotBlock(t *testing.T) {
 			t.Errorf("%s: unban ran before ban", tk.ID)
 		}
 	}
-}
-
-func errorsJoin(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // TestRunKillsTheGroupOnTimeout: a command past its timeout is killed with

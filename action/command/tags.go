@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/f2bx/f2bx/config/fail2ban"
 )
 
 // maxTagReplace bounds recursive substitution, as fail2ban's
@@ -38,90 +40,8 @@ func (p *props) set(k, v string) {
 
 func (p *props) get(k string) (string, bool) { v, ok := p.m[k]; return v, ok }
 
-func (p *props) copy() *props {
-	c := &props{keys: append([]string(nil), p.keys...), m: make(map[string]string, len(p.m))}
-	for k, v := range p.m {
-		c.m[k] = v
-	}
-	return c
-}
-
 // specialFunc resolves the tags every command knows (fail2ban's ADD_REPL_TAGS).
 type specialFunc func(tag string) (string, bool)
-
-// substituteRecursive resolves tags inside the option values, as
-// fail2ban's substituteRecursiveTags: in option order, repeated while a
-// substitution leaves tags that may now resolve.
-func substituteRecursive(in *props, conditional string) (*props, error) {
-	tags := in
-	copied := false
-	done := map[string]bool{}
-	repCounts := map[string]map[string]int{}
-	for {
-		again := false
-		for _, tag := range tags.keys {
-			if escapedTags[tag] || done[tag] {
-				continue
-			}
-			value := tags.m[tag]
-			orig := value
-			rplc := repCounts[tag]
-			if rplc == nil {
-				rplc = map[string]int{}
-			}
-			pos := 0
-			for {
-				loc := tagRE.FindStringSubmatchIndex(value[pos:])
-				if loc == nil {
-					break
-				}
-				start, end := pos+loc[0], pos+loc[1]
-				rtag := value[pos+loc[2] : pos+loc[3]]
-				if escapedTags[rtag] {
-					pos = end
-					continue
-				}
-				n, seen := rplc[rtag]
-				if !seen {
-					n = 1
-				}
-				if rtag == tag || n > maxTagReplace {
-					return nil, fmt.Errorf("properties contain self referencing definitions and cannot be resolved, fail tag: %s, found: %s, value: %s", tag, rtag, value)
-				}
-				repl, ok := "", false
-				if conditional != "" {
-					repl, ok = tags.get(rtag + "?" + conditional)
-				}
-				if !ok {
-					repl, ok = tags.get(rtag)
-				}
-				if !ok {
-					pos = end
-					continue
-				}
-				value = strings.ReplaceAll(value, "<"+rtag+">", repl)
-				rplc[rtag]++
-				pos = start
-			}
-			if orig != value {
-				if tagRE.MatchString(value) {
-					repCounts[tag] = rplc
-					again = true
-				}
-				if !copied {
-					tags, copied = tags.copy(), true
-				}
-				tags.m[tag] = value
-			}
-			if !strings.Contains(value, "<") {
-				done[tag] = true
-			}
-		}
-		if !again {
-			return tags, nil
-		}
-	}
-}
 
 // replaceTag substitutes an action's options into query, as fail2ban's
 // CommandAction.replaceTag.
@@ -129,7 +49,7 @@ func replaceTag(query string, p *props, conditional string, sp specialFunc) (str
 	if !strings.Contains(query, "<") {
 		return query, nil
 	}
-	sub, err := substituteRecursive(p, conditional)
+	sub, err := fail2ban.SubstituteTags(p.keys, p.m, conditional, escapedTags)
 	if err != nil {
 		return "", err
 	}
@@ -137,10 +57,10 @@ func replaceTag(query string, p *props, conditional string, sp specialFunc) (str
 		tag := m[1 : len(m)-1]
 		v, ok := "", false
 		if conditional != "" {
-			v, ok = sub.get(tag + "?" + conditional)
+			v, ok = sub[tag+"?"+conditional]
 		}
 		if !ok {
-			v, ok = sub.get(tag)
+			v, ok = sub[tag]
 		}
 		if !ok {
 			if s, ok := sp(tag); ok {

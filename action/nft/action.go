@@ -21,23 +21,11 @@ func (a *JailAction) Name() string { return "f2bx-nftables" }
 // Start does nothing: the jail's sets exist once J does.
 func (a *JailAction) Start(context.Context) error { return nil }
 
-func (a *JailAction) prefix(tk *jail.Ticket) (netip.Prefix, bool) {
-	if !tk.Addr.IsValid() {
-		return netip.Prefix{}, false
-	}
-	addr := tk.Addr.Unmap()
-	bits := addr.BitLen()
-	if addr.Is6() && a.IPv6Prefix > 0 {
-		bits = a.IPv6Prefix
-	}
-	return netip.PrefixFrom(addr, bits).Masked(), true
-}
-
 // Ban adds the batch in one transaction.
 func (a *JailAction) Ban(_ context.Context, batch []*jail.Ticket) error {
 	bans := make([]Ban, 0, len(batch))
 	for _, tk := range batch {
-		if p, ok := a.prefix(tk); ok {
+		if p, ok := tk.Prefix(a.IPv6Prefix); ok {
 			end, _ := tk.End()
 			bans = append(bans, Ban{Prefix: p, End: end})
 		}
@@ -45,15 +33,10 @@ func (a *JailAction) Ban(_ context.Context, batch []*jail.Ticket) error {
 	return a.J.Ban(bans, a.Now())
 }
 
-// Prolong re-adds the batch with the new timeouts.
+// Prolong re-adds the batch with the new timeouts (adding an element that
+// exists keeps its old timeout).
 func (a *JailAction) Prolong(ctx context.Context, batch []*jail.Ticket) error {
-	var ps []netip.Prefix
-	for _, tk := range batch {
-		if p, ok := a.prefix(tk); ok {
-			ps = append(ps, p)
-		}
-	}
-	if err := a.J.Unban(ps); err != nil {
+	if err := a.Unban(ctx, batch); err != nil {
 		return err
 	}
 	return a.Ban(ctx, batch)
@@ -61,9 +44,9 @@ func (a *JailAction) Prolong(ctx context.Context, batch []*jail.Ticket) error {
 
 // Unban deletes the batch in one transaction.
 func (a *JailAction) Unban(_ context.Context, batch []*jail.Ticket) error {
-	var ps []netip.Prefix
+	ps := make([]netip.Prefix, 0, len(batch))
 	for _, tk := range batch {
-		if p, ok := a.prefix(tk); ok {
+		if p, ok := tk.Prefix(a.IPv6Prefix); ok {
 			ps = append(ps, p)
 		}
 	}

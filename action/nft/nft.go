@@ -15,6 +15,8 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
+
+	"github.com/f2bx/f2bx/internal/netaddr"
 )
 
 // TableName is the nftables table f2bx owns.
@@ -112,25 +114,18 @@ func (t *Table) Jail(name string) (*Jail, error) {
 		return j, nil
 	}
 	j := &Jail{t: t, name: name}
-	mk := func(suffix string, typ nftables.SetDatatype, interval bool) (*nftables.Set, error) {
-		s := &nftables.Set{Table: t.table, Name: name + "-" + suffix, KeyType: typ, HasTimeout: true, Interval: interval}
+	for _, d := range []struct {
+		set      **nftables.Set
+		suffix   string
+		typ      nftables.SetDatatype
+		interval bool
+	}{{&j.v4, "v4", nftables.TypeIPAddr, false}, {&j.v6, "v6", nftables.TypeIP6Addr, false},
+		{&j.net4, "net4", nftables.TypeIPAddr, true}, {&j.net6, "net6", nftables.TypeIP6Addr, true}} {
+		s := &nftables.Set{Table: t.table, Name: name + "-" + d.suffix, KeyType: d.typ, HasTimeout: true, Interval: d.interval}
 		if err := t.conn.AddSet(s, nil); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("nftables: %w", err)
 		}
-		return s, nil
-	}
-	var err error
-	if j.v4, err = mk("v4", nftables.TypeIPAddr, false); err != nil {
-		return nil, fmt.Errorf("nftables: %w", err)
-	}
-	if j.v6, err = mk("v6", nftables.TypeIP6Addr, false); err != nil {
-		return nil, fmt.Errorf("nftables: %w", err)
-	}
-	if j.net4, err = mk("net4", nftables.TypeIPAddr, true); err != nil {
-		return nil, fmt.Errorf("nftables: %w", err)
-	}
-	if j.net6, err = mk("net6", nftables.TypeIP6Addr, true); err != nil {
-		return nil, fmt.Errorf("nftables: %w", err)
+		*d.set = s
 	}
 	for _, r := range []struct {
 		s      *nftables.Set
@@ -161,20 +156,14 @@ const (
 	maxPerTransaction = 4 * maxPerMessage
 )
 
-// addInChunks queues the elements as messages of maxPerMessage and sends
-// a transaction every maxPerTransaction.
-func (j *Jail) addInChunks(s *nftables.Set, els []nftables.SetElement, del bool) error {
+// add queues the elements as messages of maxPerMessage and sends a
+// transaction every maxPerTransaction.
+func (j *Jail) add(s *nftables.Set, els []nftables.SetElement) error {
 	var errs []error
 	pending := 0
 	for len(els) > 0 {
 		n := min(len(els), maxPerMessage)
-		var err error
-		if del {
-			err = j.t.conn.SetDeleteElements(s, els[:n])
-		} else {
-			err = j.t.conn.SetAddElements(s, els[:n])
-		}
-		if err != nil {
+		if err := j.t.conn.SetAddElements(s, els[:n]); err != nil {
 			errs = append(errs, err)
 		}
 		els, pending = els[n:], pending+n
@@ -231,13 +220,11 @@ func lastAddr(p netip.Prefix) netip.Addr {
 }
 
 func normalize(p netip.Prefix) (netip.Prefix, error) {
-	if !p.IsValid() {
+	c, ok := netaddr.Canonical(p)
+	if !ok {
 		return p, fmt.Errorf("nftables: invalid prefix %v", p)
 	}
-	if a := p.Addr(); a.Is4In6() {
-		return netip.PrefixFrom(a.Unmap(), max(0, p.Bits()-96)).Masked(), nil
-	}
-	return p.Masked(), nil
+	return c, nil
 }
 
 // Ban adds bans in one transaction, each timing out at its end.
@@ -262,49 +249,59 @@ func (j *Jail) Ban(bans []Ban, now time.Time) error {
 		groups[s] = append(groups[s], elements(p, timeout)...)
 	}
 	for s, els := range groups {
-		if err := j.addInChunks(s, els, false); err != nil {
+		if err := j.add(s, els); err != nil {
 			errs = append(errs, fmt.Errorf("nftables ban: %w", err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Unban deletes bans in one transaction. Elements that timed out already
-// are skipped.
+// Unban deletes bans, in transactions of up to maxPerTransaction
+// elements. An element that timed out meanwhile fails its whole
+// transaction; that chunk is then deleted one ban at a time, skipping the
+// ones already gone.
 func (j *Jail) Unban(prefixes []netip.Prefix) error {
 	j.t.mu.Lock()
 	defer j.t.mu.Unlock()
-	present := map[*nftables.Set]map[string]bool{}
-	groups := map[*nftables.Set][]nftables.SetElement{}
+	groups := map[*nftables.Set][][]nftables.SetElement{}
 	for _, p := range prefixes {
 		p, err := normalize(p)
 		if err != nil {
 			return err
 		}
 		s := j.set(p)
-		if present[s] == nil {
-			present[s] = map[string]bool{}
-			els, err := j.t.conn.GetSetElements(s)
-			if err != nil {
-				return fmt.Errorf("nftables unban: %w", err)
-			}
-			for _, e := range els {
-				if !e.IntervalEnd {
-					present[s][string(e.Key)] = true
+		groups[s] = append(groups[s], elements(p, 0))
+	}
+	for s, bans := range groups {
+		for len(bans) > 0 {
+			n := min(len(bans), maxPerTransaction/2) // a prefix is two elements
+			if err := j.delete(s, bans[:n]); err != nil {
+				for _, b := range bans[:n] {
+					if err := j.delete(s, [][]nftables.SetElement{b}); err != nil && !errors.Is(err, unix.ENOENT) {
+						return fmt.Errorf("nftables unban: %w", err)
+					}
 				}
 			}
-		}
-		if !present[s][string(p.Addr().AsSlice())] {
-			continue
-		}
-		groups[s] = append(groups[s], elements(p, 0)...)
-	}
-	for s, els := range groups {
-		if err := j.addInChunks(s, els, true); err != nil {
-			return fmt.Errorf("nftables unban: %w", err)
+			bans = bans[n:]
 		}
 	}
 	return nil
+}
+
+// delete deletes bans' elements in one transaction.
+func (j *Jail) delete(s *nftables.Set, bans [][]nftables.SetElement) error {
+	var els []nftables.SetElement
+	for _, b := range bans {
+		els = append(els, b...)
+	}
+	for len(els) > 0 {
+		n := min(len(els), maxPerMessage)
+		if err := j.t.conn.SetDeleteElements(s, els[:n]); err != nil {
+			return err
+		}
+		els = els[n:]
+	}
+	return j.t.conn.Flush()
 }
 
 // Flush empties the jail's sets.

@@ -28,15 +28,7 @@ func TestEnforcedInNamespace(t *testing.T) {
 	if err := lab.AddSources(srcs); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open("/var/run/netns/" + lab.Dut.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tab, err := Open(Options{NetNS: int(f.Fd())})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab, f := openIn(t, lab.Dut)
 	j, err := tab.Jail("sshd")
 	if err != nil {
 		t.Fatal(err)
@@ -125,4 +117,54 @@ func TestEnforcedInNamespace(t *testing.T) {
 		t.Errorf("%d tables left after Close", len(tables))
 	}
 	check("closed", nil)
+}
+
+// openIn opens the table inside ns; the namespace file stays open until
+// the test ends (the connection enters the namespace through it).
+func openIn(t *testing.T, ns *netns.NS) (*Table, *os.File) {
+	t.Helper()
+	f, err := os.Open("/var/run/netns/" + ns.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	tab, err := Open(Options{NetNS: int(f.Fd())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab, f
+}
+
+// TestManyElements bans more than one netlink message can carry.
+func TestManyElements(t *testing.T) {
+	if why := netns.Available(); why != "" {
+		t.Skip(why)
+	}
+	ns, err := netns.New("f2bx-nftmany")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer ns.Close()
+	tab, _ := openIn(t, ns)
+	defer tab.Close()
+	j, err := tab.Jail("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Past one message's 16-bit attribute and one transaction's size.
+	total := 0
+	for _, n := range []int{100, 3000, 40000} {
+		var bans []Ban
+		for i := 0; i < n; i++ {
+			bans = append(bans, Ban{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(n >> 8), byte(n), byte(i >> 8), byte(i)}), 32)})
+		}
+		if err := j.Ban(bans, time.Now()); err != nil {
+			t.Fatalf("%d bans: %v", n, err)
+		}
+		total += n
+	}
+	got, err := j.Banned()
+	if err != nil || len(got) != total {
+		t.Fatalf("%d elements in the set (%v), want %d", len(got), err, total)
+	}
 }

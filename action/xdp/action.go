@@ -26,23 +26,11 @@ func (a *JailAction) Name() string { return "f2bx-xdp" }
 // Start puts the jail's allow list into the maps.
 func (a *JailAction) Start(context.Context) error { return a.B.SetAllow(a.Jail, a.Allow) }
 
-func (a *JailAction) prefix(tk *jail.Ticket) (netip.Prefix, bool) {
-	if !tk.Addr.IsValid() {
-		return netip.Prefix{}, false // not an address: nothing to drop
-	}
-	addr := tk.Addr.Unmap()
-	bits := addr.BitLen()
-	if addr.Is6() && a.IPv6Prefix > 0 {
-		bits = a.IPv6Prefix
-	}
-	return netip.PrefixFrom(addr, bits).Masked(), true
-}
-
 // Ban writes the batch into the maps.
 func (a *JailAction) Ban(_ context.Context, batch []*jail.Ticket) error {
 	bans := make([]Ban, 0, len(batch))
 	for _, tk := range batch {
-		if p, ok := a.prefix(tk); ok {
+		if p, ok := tk.Prefix(a.IPv6Prefix); ok {
 			end, _ := tk.End()
 			bans = append(bans, Ban{Prefix: p, End: end})
 		}
@@ -59,7 +47,7 @@ func (a *JailAction) Prolong(ctx context.Context, batch []*jail.Ticket) error {
 func (a *JailAction) Unban(_ context.Context, batch []*jail.Ticket) error {
 	ps := make([]netip.Prefix, 0, len(batch))
 	for _, tk := range batch {
-		if p, ok := a.prefix(tk); ok {
+		if p, ok := tk.Prefix(a.IPv6Prefix); ok {
 			ps = append(ps, p)
 		}
 	}

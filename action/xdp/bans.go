@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/f2bx/f2bx/bpf"
+	"github.com/f2bx/f2bx/internal/netaddr"
 )
 
 // Settings flags, as in xdp.c.
@@ -85,42 +86,40 @@ func (o *owners) slot(owner string) (uint64, error) {
 	return 1 << s, nil
 }
 
-func bootNow() int64 {
+// progClock reads the clock the XDP program stamps drops and ends with.
+func progClock() int64 {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC_COARSE, &ts)
 	return ts.Nano()
 }
 
-// toBoot converts a wall-clock end to the program's clock (CLOCK_MONOTONIC_COARSE).
-func toBoot(end int64, now time.Time) uint64 {
+// toProgClock converts a wall-clock end to the program's clock (CLOCK_MONOTONIC_COARSE).
+func toProgClock(end int64, now time.Time) uint64 {
 	if end == math.MaxInt64 {
 		return 0
 	}
-	b := bootNow() + end - now.UnixNano()
+	b := progClock() + end - now.UnixNano()
 	if b <= 0 {
 		return 1
 	}
 	return uint64(b)
 }
 
-func fromBoot(v uint64, now time.Time) time.Time {
+// fromProgClock converts a time of the program's clock to wall-clock time,
+// given now and the program's clock at now.
+func fromProgClock(v uint64, now time.Time, clockNow int64) time.Time {
 	if v == 0 {
 		return time.Time{}
 	}
-	return now.Add(time.Duration(int64(v) - bootNow()))
+	return now.Add(time.Duration(int64(v) - clockNow))
 }
 
 func normalize(p netip.Prefix) (netip.Prefix, error) {
-	if !p.IsValid() {
+	c, ok := netaddr.Canonical(p)
+	if !ok {
 		return p, fmt.Errorf("xdp: invalid prefix %v", p)
 	}
-	a := p.Addr()
-	bits := p.Bits()
-	if a.Is4In6() {
-		a = a.Unmap()
-		bits = max(0, bits-96)
-	}
-	return netip.PrefixFrom(a, bits).Masked(), nil
+	return c, nil
 }
 
 func exact(p netip.Prefix) bool { return p.Bits() == p.Addr().BitLen() }
@@ -160,7 +159,7 @@ func (b *Blacklist) Ban(owner string, bans []Ban, now time.Time) error {
 		}
 		h.mask |= bit
 		o.put(p, h)
-		info := bpf.XdpBanInfo{Expires: toBoot(h.end, now)}
+		info := bpf.XdpBanInfo{Expires: toProgClock(h.end, now)}
 		switch {
 		case had || len(o.adopted) > 0 && o.adopted[p]:
 			if !had && !exact(p) {
@@ -253,12 +252,12 @@ func (b *Blacklist) Unban(owner string, prefixes []netip.Prefix) error {
 	o := b.bans
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	bit, err := o.slot(owner)
-	if err != nil {
-		return err
+	s, known := o.slots[owner]
+	if !known {
+		return nil // holds nothing
 	}
-	var k4 [][4]byte
-	var k6 [][16]byte
+	bit := uint64(1) << s
+	var gone []netip.Prefix
 	var errs []error
 	for _, p := range prefixes {
 		p, err := normalize(p)
@@ -275,9 +274,24 @@ func (b *Blacklist) Unban(owner string, prefixes []netip.Prefix) error {
 			continue
 		}
 		o.del(p)
+		if !exact(p) {
+			o.prefixes[fam(p)]--
+		}
+		gone = append(gone, p)
+	}
+	errs = append(errs, b.remove(gone), b.syncFlags())
+	return errors.Join(errs...)
+}
+
+// remove deletes bans from the maps: exact ones in one batch per family,
+// prefixes one by one; bans already gone are skipped.
+func (b *Blacklist) remove(ps []netip.Prefix) error {
+	var k4 [][4]byte
+	var k6 [][16]byte
+	var errs []error
+	for _, p := range ps {
 		switch {
 		case !exact(p):
-			o.prefixes[fam(p)]--
 			m, k := b.mapKey(p)
 			if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 				errs = append(errs, fmt.Errorf("xdp unban %v: %w", p, err))
@@ -288,7 +302,7 @@ func (b *Blacklist) Unban(owner string, prefixes []netip.Prefix) error {
 			k6 = append(k6, p.Addr().As16())
 		}
 	}
-	errs = append(errs, batchDelete(b.objs.Ban4, k4), batchDelete(b.objs.Ban6, k6), b.syncFlags())
+	errs = append(errs, batchDelete(b.objs.Ban4, k4), batchDelete(b.objs.Ban6, k6))
 	return errors.Join(errs...)
 }
 

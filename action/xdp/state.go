@@ -24,41 +24,17 @@ type allowSets struct {
 // until a jail claims them again or Prune removes them) and allow entries.
 func (b *Blacklist) adopt() error {
 	o := b.bans
-	add := func(p netip.Prefix) {
+	errs := []error{b.List(time.Now(), func(p netip.Prefix, _ Counters) {
 		o.adopted[p] = true
 		if !exact(p) {
 			o.adoptedPrefixes[fam(p)]++
 		}
-	}
-	var errs []error
-	var k4 [4]byte
-	var k6 [16]byte
+	})}
 	var l4 lpm4Key
 	var l6 lpm6Key
-	var info bpf.XdpBanInfo
-	it := b.objs.Ban4.Iterate()
-	for it.Next(&k4, &info) {
-		add(netip.PrefixFrom(netip.AddrFrom4(k4), 32))
-	}
-	errs = append(errs, it.Err())
-	it = b.objs.Ban6.Iterate()
-	for it.Next(&k6, &info) {
-		add(netip.PrefixFrom(netip.AddrFrom16(k6), 128))
-	}
-	errs = append(errs, it.Err())
-	it = b.objs.Prefix4.Iterate()
-	for it.Next(&l4, &info) {
-		add(netip.PrefixFrom(netip.AddrFrom4(l4.Addr), int(l4.Prefixlen)))
-	}
-	errs = append(errs, it.Err())
-	it = b.objs.Prefix6.Iterate()
-	for it.Next(&l6, &info) {
-		add(netip.PrefixFrom(netip.AddrFrom16(l6.Addr), int(l6.Prefixlen)))
-	}
-	errs = append(errs, it.Err())
 	b.allow = allowSets{by: map[string][]netip.Prefix{}, kernel4: map[netip.Prefix]bool{}, kernel6: map[netip.Prefix]bool{}}
 	var one uint8
-	it = b.objs.Allow4.Iterate()
+	it := b.objs.Allow4.Iterate()
 	for it.Next(&l4, &one) {
 		b.allow.kernel4[netip.PrefixFrom(netip.AddrFrom4(l4.Addr), int(l4.Prefixlen))] = true
 	}
@@ -88,27 +64,14 @@ func (b *Blacklist) Prune() (int, error) {
 	o := b.bans
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var k4 [][4]byte
-	var k6 [][16]byte
-	var errs []error
-	n := len(o.adopted)
+	ps := make([]netip.Prefix, 0, len(o.adopted))
 	for p := range o.adopted {
-		switch {
-		case !exact(p):
-			m, k := b.mapKey(p)
-			if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-				errs = append(errs, err)
-			}
-		case p.Addr().Is4():
-			k4 = append(k4, p.Addr().As4())
-		default:
-			k6 = append(k6, p.Addr().As16())
-		}
+		ps = append(ps, p)
 	}
 	clear(o.adopted)
 	o.adoptedPrefixes = [2]int{}
-	errs = append(errs, batchDelete(b.objs.Ban4, k4), batchDelete(b.objs.Ban6, k6), b.syncFlags())
-	return n, errors.Join(errs...)
+	err := errors.Join(b.remove(ps), b.syncFlags())
+	return len(ps), err
 }
 
 // SetAllow sets the prefixes owner never wants dropped; the allow tries
@@ -186,15 +149,16 @@ func (b *Blacklist) Counters(p netip.Prefix, now time.Time) (Counters, bool, err
 	} else if err != nil {
 		return Counters{}, false, fmt.Errorf("xdp counters %v: %w", p, err)
 	}
-	return counters(info, now), true, nil
+	return counters(info, now, progClock()), true, nil
 }
 
-func counters(info bpf.XdpBanInfo, now time.Time) Counters {
-	return Counters{Packets: info.Packets, Bytes: info.Bytes, LastDrop: fromBoot(info.LastDrop, now), End: fromBoot(info.Expires, now)}
+func counters(info bpf.XdpBanInfo, now time.Time, clockNow int64) Counters {
+	return Counters{Packets: info.Packets, Bytes: info.Bytes, LastDrop: fromProgClock(info.LastDrop, now, clockNow), End: fromProgClock(info.Expires, now, clockNow)}
 }
 
 // List calls fn with every ban in the maps and its counters.
 func (b *Blacklist) List(now time.Time, fn func(netip.Prefix, Counters)) error {
+	clk := progClock()
 	var k4 [4]byte
 	var k6 [16]byte
 	var l4 lpm4Key
@@ -203,22 +167,22 @@ func (b *Blacklist) List(now time.Time, fn func(netip.Prefix, Counters)) error {
 	var errs []error
 	it := b.objs.Ban4.Iterate()
 	for it.Next(&k4, &info) {
-		fn(netip.PrefixFrom(netip.AddrFrom4(k4), 32), counters(info, now))
+		fn(netip.PrefixFrom(netip.AddrFrom4(k4), 32), counters(info, now, clk))
 	}
 	errs = append(errs, it.Err())
 	it = b.objs.Ban6.Iterate()
 	for it.Next(&k6, &info) {
-		fn(netip.PrefixFrom(netip.AddrFrom16(k6), 128), counters(info, now))
+		fn(netip.PrefixFrom(netip.AddrFrom16(k6), 128), counters(info, now, clk))
 	}
 	errs = append(errs, it.Err())
 	it = b.objs.Prefix4.Iterate()
 	for it.Next(&l4, &info) {
-		fn(netip.PrefixFrom(netip.AddrFrom4(l4.Addr), int(l4.Prefixlen)), counters(info, now))
+		fn(netip.PrefixFrom(netip.AddrFrom4(l4.Addr), int(l4.Prefixlen)), counters(info, now, clk))
 	}
 	errs = append(errs, it.Err())
 	it = b.objs.Prefix6.Iterate()
 	for it.Next(&l6, &info) {
-		fn(netip.PrefixFrom(netip.AddrFrom16(l6.Addr), int(l6.Prefixlen)), counters(info, now))
+		fn(netip.PrefixFrom(netip.AddrFrom16(l6.Addr), int(l6.Prefixlen)), counters(info, now, clk))
 	}
 	errs = append(errs, it.Err())
 	return errors.Join(errs...)

@@ -137,7 +137,7 @@ func (r *defInit) combined(ignore map[string]bool) (*odict, error) {
 			ign[base] = true
 		}
 	}
-	opts, err := substituteTags(comb, ign, r.combOption)
+	opts, err := substituteTags(comb, "", ign, r.combOption)
 	if err != nil {
 		return nil, err
 	}

@@ -75,7 +75,7 @@ func TestSubstituteTags(t *testing.T) {
 		}
 		return nil, nil
 	}
-	out, err := substituteTags(in, map[string]bool{"ignored": true}, ext)
+	out, err := substituteTags(in, "", map[string]bool{"ignored": true}, ext)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +88,13 @@ func TestSubstituteTags(t *testing.T) {
 	if in.str("b") != "<a>-2" {
 		t.Error("input modified")
 	}
-	if _, err := substituteTags(od("a", "<b>", "b", "<a>"), nil, nil); err == nil {
+	if _, err := substituteTags(od("a", "<b>", "b", "<a>"), "", nil, nil); err == nil {
 		t.Error("no error for a reference loop")
 	}
-	if _, err := substituteTags(od("a", "x<a>"), nil, nil); err == nil {
+	if _, err := substituteTags(od("a", "x<a>"), "", nil, nil); err == nil {
 		t.Error("no error for a self reference")
 	}
-	nested, err := substituteTags(od("mode", "aggressive", "re-aggressive", "R", "failregex", "<re-<mode>>"), nil, nil)
+	nested, err := substituteTags(od("mode", "aggressive", "re-aggressive", "R", "failregex", "<re-<mode>>"), "", nil, nil)
 	if err != nil || nested.str("failregex") != "R" {
 		t.Errorf("embedded tag: %q, %v", nested.str("failregex"), err)
 	}

@@ -99,9 +99,15 @@ type action struct {
 	builtin []Command
 }
 
+// f2bx's built-in backends, as action names.
+const (
+	BackendXDP      = "f2bx-xdp"
+	BackendNftables = "f2bx-nftables"
+)
+
 // Builtins are the action names f2bx enforces itself; they win over an
 // action.d file of the same name.
-var Builtins = map[string]bool{"f2bx-xdp": true, "f2bx-nftables": true}
+var Builtins = map[string]bool{BackendXDP: true, BackendNftables: true}
 
 // BackendOption marks a built-in action in the stream: its value is the
 // backend's name.

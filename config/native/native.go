@@ -269,7 +269,7 @@ func resolveJail(name string, t *JailTable, filters map[string]*FilterFile, o Op
 			return nil, nil, fmt.Errorf("an action has no name")
 		}
 		act := config.Action{Name: a.Name}
-		if a.Name == config.BackendXDP || a.Name == config.BackendNftables {
+		if fail2ban.Builtins[a.Name] {
 			act.Set(config.BackendOption, a.Name)
 		}
 		keys := make([]string, 0, len(a.Options))

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -175,7 +176,7 @@ print(json.dumps(out))
 			if len(w) == 1 && w[0] == "error" {
 				errored++
 			}
-			if g := got[key]; !equalStrings(g, w) {
+			if g := got[key]; !slices.Equal(g, w) {
 				differ++
 				if differ <= 10 {
 					t.Errorf("%s %s:\n got %q\nwant %q", name, key, g, w)
@@ -197,16 +198,4 @@ func flat(s command.Script, err error) []string {
 		return []string{"error"}
 	}
 	return append([]string{s.Cmd}, s.Args...)
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
