@@ -1,6 +1,6 @@
 // Package nft enforces bans with nftables over netlink (no process per
 // ban): a table "inet f2bx" with one base chain on the configured hook,
-// and per jail an IPv4 and an IPv6 set of addresses (hash) and of
+// (one chain per device on the ingress hook), and per jail an IPv4 and an IPv6 set of addresses (hash) and of
 // prefixes (interval), each element timing out when its ban ends. Adds
 // and deletes of a batch go in one transaction.
 package nft
@@ -27,23 +27,32 @@ const (
 	HookInput      = "input"
 	HookForward    = "forward"
 	HookPrerouting = "prerouting"
+	HookIngress    = "ingress"
 )
+
+// nfInetIngress is NF_INET_INGRESS (linux/netfilter.h, since 5.10),
+// which x/sys does not export.
+const nfInetIngress = 5
 
 // Options configure a Table.
 type Options struct {
-	// Hook is input (default), forward or prerouting.
+	// Hook is input (default), forward, prerouting or ingress.
 	Hook string
+	// Devices are the interfaces an ingress hook drops on (required with
+	// ingress: the hook sees one device's packets before any routing,
+	// like XDP but after the socket buffer is built).
+	Devices []string
 	// NetNS is a network namespace fd to work in (0: the process's).
 	NetNS int
 }
 
 // Table is f2bx's nftables table and base chain.
 type Table struct {
-	mu    sync.Mutex
-	conn  *nftables.Conn
-	table *nftables.Table
-	chain *nftables.Chain
-	jails map[string]*Jail
+	mu     sync.Mutex
+	conn   *nftables.Conn
+	table  *nftables.Table
+	chains []*nftables.Chain
+	jails  map[string]*Jail
 }
 
 // Open creates (or takes over) the table and its chain. Rules of jails an
@@ -60,8 +69,16 @@ func Open(o Options) (*Table, error) {
 	case HookPrerouting:
 		hook = nftables.ChainHookPrerouting
 		prio = nftables.ChainPriorityRaw
+	case HookIngress:
+		// The inet family's ingress hook (nftables.ChainHookIngress is
+		// the netdev family's number, prerouting's in inet).
+		hook = nftables.ChainHookRef(nfInetIngress)
+		prio = nftables.ChainPriorityRef(-500)
+		if len(o.Devices) == 0 {
+			return nil, errors.New("nftables: the ingress hook needs the devices to drop on")
+		}
 	default:
-		return nil, fmt.Errorf("nftables: unknown hook %q (input, forward or prerouting)", o.Hook)
+		return nil, fmt.Errorf("nftables: unknown hook %q (input, forward, prerouting or ingress)", o.Hook)
 	}
 	opts := []nftables.ConnOption{nftables.AsLasting()}
 	if o.NetNS != 0 {
@@ -78,8 +95,17 @@ func Open(o Options) (*Table, error) {
 	c.DelTable(t.table)
 	c.AddTable(t.table)
 	policy := nftables.ChainPolicyAccept
-	t.chain = c.AddChain(&nftables.Chain{Name: "bans", Table: t.table, Type: nftables.ChainTypeFilter,
-		Hooknum: hook, Priority: prio, Policy: &policy})
+	base := nftables.Chain{Name: "bans", Table: t.table, Type: nftables.ChainTypeFilter,
+		Hooknum: hook, Priority: prio, Policy: &policy}
+	if o.Hook != HookIngress {
+		t.chains = append(t.chains, c.AddChain(&base))
+	} else {
+		for _, dev := range o.Devices {
+			ch := base
+			ch.Name, ch.Device = "bans-"+dev, dev
+			t.chains = append(t.chains, c.AddChain(&ch))
+		}
+	}
 	if err := c.Flush(); err != nil {
 		return nil, fmt.Errorf("nftables: create table: %w", err)
 	}
@@ -127,12 +153,24 @@ func (t *Table) Jail(name string) (*Jail, error) {
 		}
 		*d.set = s
 	}
+	for _, ch := range t.chains {
+		j.addRules(ch)
+	}
+	if err := t.conn.Flush(); err != nil {
+		return nil, fmt.Errorf("nftables: jail %s: %w", name, err)
+	}
+	t.jails[name] = j
+	return j, nil
+}
+
+// addRules queues the jail's drop rules (one per set) in the chain.
+func (j *Jail) addRules(ch *nftables.Chain) {
 	for _, r := range []struct {
 		s      *nftables.Set
 		proto  byte
 		off, n uint32
 	}{{j.v4, unix.NFPROTO_IPV4, 12, 4}, {j.net4, unix.NFPROTO_IPV4, 12, 4}, {j.v6, unix.NFPROTO_IPV6, 8, 16}, {j.net6, unix.NFPROTO_IPV6, 8, 16}} {
-		t.conn.AddRule(&nftables.Rule{Table: t.table, Chain: t.chain, Exprs: []expr.Any{
+		j.t.conn.AddRule(&nftables.Rule{Table: j.t.table, Chain: ch, Exprs: []expr.Any{
 			&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{r.proto}},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: r.off, Len: r.n},
@@ -141,11 +179,6 @@ func (t *Table) Jail(name string) (*Jail, error) {
 			&expr.Verdict{Kind: expr.VerdictDrop},
 		}})
 	}
-	if err := t.conn.Flush(); err != nil {
-		return nil, fmt.Errorf("nftables: jail %s: %w", name, err)
-	}
-	t.jails[name] = j
-	return j, nil
 }
 
 // Netlink bounds: the element list of one message is a 16-bit-length

@@ -14,11 +14,18 @@ import (
 // TestEnforcedInNamespace bans sources of real UDP traffic with the
 // table inside a namespace: exact IPv4 and IPv6 bans and a prefix drop,
 // a ban whose end passes lets traffic through again by itself, unban and
-// close remove the rest.
+// close remove the rest; on the input hook and on the ingress hook of
+// the namespace's veth.
 func TestEnforcedInNamespace(t *testing.T) {
 	if why := netns.Available(); why != "" {
 		t.Skip(why)
 	}
+	for _, hook := range []string{HookInput, HookIngress} {
+		t.Run(hook, func(t *testing.T) { testEnforced(t, hook) })
+	}
+}
+
+func testEnforced(t *testing.T, hook string) {
 	lab, err := netns.NewLab("f2bx-nft")
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +35,11 @@ func TestEnforcedInNamespace(t *testing.T) {
 	if err := lab.AddSources(srcs); err != nil {
 		t.Fatal(err)
 	}
-	tab, f := openIn(t, lab.Dut)
+	o := Options{Hook: hook}
+	if hook == HookIngress {
+		o.Devices = []string{lab.DutIf}
+	}
+	tab, f := openIn(t, lab.Dut, o)
 	j, err := tab.Jail("sshd")
 	if err != nil {
 		t.Fatal(err)
@@ -121,14 +132,15 @@ func TestEnforcedInNamespace(t *testing.T) {
 
 // openIn opens the table inside ns; the namespace file stays open until
 // the test ends (the connection enters the namespace through it).
-func openIn(t *testing.T, ns *netns.NS) (*Table, *os.File) {
+func openIn(t *testing.T, ns *netns.NS, o Options) (*Table, *os.File) {
 	t.Helper()
 	f, err := os.Open("/var/run/netns/" + ns.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	tab, err := Open(Options{NetNS: int(f.Fd())})
+	o.NetNS = int(f.Fd())
+	tab, err := Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +157,7 @@ func TestManyElements(t *testing.T) {
 		t.Skip(err)
 	}
 	defer ns.Close()
-	tab, _ := openIn(t, ns)
+	tab, _ := openIn(t, ns, Options{})
 	defer tab.Close()
 	j, err := tab.Jail("b")
 	if err != nil {

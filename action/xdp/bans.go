@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -189,12 +190,36 @@ func fam(p netip.Prefix) int {
 	return 1
 }
 
-// batchPut writes keys and values in one BatchUpdate, one by one where
-// the kernel has no batch operations.
+// parallelBatch is the batch size from which batchPut splits the work
+// over the CPUs: the kernel allocates each new element of a map without
+// preallocation, and the hash map's bucket locks let writers run side by
+// side (a restore of 1M bans: 0.9M/s on one CPU, more on two).
+const parallelBatch = 1 << 16
+
+// batchPut writes keys and values with BatchUpdate (split over the CPUs
+// when large), one by one where the kernel has no batch operations.
 func batchPut[K any](m *ebpf.Map, keys []K, vals []bpf.XdpBanInfo) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	if n := runtime.GOMAXPROCS(0); n > 1 && len(keys) >= parallelBatch {
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		per := (len(keys) + n - 1) / n
+		for i := range n {
+			lo, hi := i*per, min((i+1)*per, len(keys))
+			if lo >= hi {
+				break
+			}
+			wg.Go(func() { errs[i] = batchOnce(m, keys[lo:hi:hi], vals[lo:hi:hi]) })
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	return batchOnce(m, keys, vals)
+}
+
+func batchOnce[K any](m *ebpf.Map, keys []K, vals []bpf.XdpBanInfo) error {
 	_, err := m.BatchUpdate(keys, vals, nil)
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		for i := range keys {

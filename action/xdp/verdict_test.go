@@ -282,3 +282,43 @@ func TestEndedBanPasses(t *testing.T) {
 		t.Errorf("expired %d, want 2", tot.Expired.Packets)
 	}
 }
+
+// TestLargeBatch bans more addresses than one writer takes (the batch is
+// split over the CPUs): every one is in the maps and dropped.
+func TestLargeBatch(t *testing.T) {
+	b := open(t)
+	now := time.Now()
+	n := parallelBatch + 1000
+	bans := make([]Ban, 0, n+10)
+	for i := range n {
+		a := netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)})
+		bans = append(bans, Ban{Prefix: netip.PrefixFrom(a, 32)})
+	}
+	for i := range 10 {
+		bans = append(bans, exactBan(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i + 1)}).String(), time.Time{}))
+	}
+	if err := b.Ban("sshd", bans, now); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[netip.Prefix]bool{}
+	if err := b.List(now, func(p netip.Prefix, _ Counters) { seen[p] = true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(bans) {
+		t.Errorf("%d bans in the maps, want %d", len(seen), len(bans))
+	}
+	for _, i := range []int{0, n / 2, n - 1, n + 9} {
+		if !seen[bans[i].Prefix] {
+			t.Errorf("%v missing", bans[i].Prefix)
+		}
+	}
+	if got := run(t, b, udp("100.0.255.255")); got != xdpDrop {
+		t.Errorf("100.0.255.255: %d, want drop", got)
+	}
+	if got := run(t, b, udp("100.1.3.231")); got != xdpDrop { // i = n-1
+		t.Errorf("100.1.3.231: %d, want drop", got)
+	}
+	if got := run(t, b, udp("100.1.3.232")); got != xdpPass {
+		t.Errorf("100.1.3.232 (not banned): %d, want pass", got)
+	}
+}

@@ -187,7 +187,7 @@ func run(packets, rounds, nbans int) error {
 	if err != nil {
 		return err
 	}
-	defer tab.Close()
+	defer func() { tab.Close() }()
 	nj, err := tab.Jail("bench")
 	if err != nil {
 		return err
@@ -233,17 +233,54 @@ func run(packets, rounds, nbans int) error {
 	if err != nil {
 		return err
 	}
-	nftDropped, err := ruleDrops(int(fd.Fd()))
+	nftDropped, err := ruleDrops(int(fd.Fd()), "bans")
 	if err != nil {
 		return err
 	}
+	nsingle := min(nbans, 10_000)
+	if err := nj.Flush(); err != nil {
+		return err
+	}
+	t0 = time.Now()
+	for _, b := range nftBans[:nsingle] {
+		if err := nj.Ban([]nft.Ban{b}, time.Now()); err != nil {
+			return err
+		}
+	}
+	nftSingle := time.Since(t0)
+
+	// nftables on the ingress hook of dut0: the same set, before routing.
+	if err := tab.Close(); err != nil {
+		return err
+	}
+	tab, err = nft.Open(nft.Options{NetNS: int(fd.Fd()), Hook: nft.HookIngress, Devices: []string{"dut0"}})
+	if err != nil {
+		return err
+	}
+	if nj, err = tab.Jail("bench"); err != nil {
+		return err
+	}
+	if err := nj.Ban(nftBans, time.Now()); err != nil {
+		return fmt.Errorf("nft batch: %w", err)
+	}
+	ni, err := measure("nft ingress", pass)
+	if err != nil {
+		return err
+	}
+	ingressDropped, err := ruleDrops(int(fd.Fd()), "bans-dut0")
+	if err != nil {
+		return err
+	}
+
 	med := func(v []float64) float64 { return v[len(v)/2] }
-	b, x, n := med(base), med(xd), med(nf)
+	b, x, n, i := med(base), med(xd), med(nf), med(ni)
 	fmt.Printf("CPU per dropped packet (%d frames x %d rounds, median; %d bans in the maps and sets)\n", packets, rounds, nbans)
 	fmt.Printf("  %-34s %8.1f ns\n", "baseline (XDP_DROP at once)", b)
 	fmt.Printf("  %-34s %8.1f ns   %6.1f ns above baseline   (%d dropped)\n", "f2bx XDP (hash lookup, counters)", x, x-b, d1.Dropped.Packets-d0.Dropped.Packets)
 	fmt.Printf("  %-34s %8.1f ns   %6.1f ns above baseline   (%d dropped by the rule)\n", "nftables set drop on input", n, n-b, nftDropped)
-	fmt.Printf("  ratio nftables / XDP: %.1fx in total, %.1fx above baseline\n", n/x, (n-b)/max(x-b, 0.1))
+	fmt.Printf("  %-34s %8.1f ns   %6.1f ns above baseline   (%d dropped by the rule)\n", "nftables set drop on ingress", i, i-b, ingressDropped)
+	fmt.Printf("  ratio nftables input / XDP: %.1fx in total, %.1fx above baseline\n", n/x, (n-b)/max(x-b, 0.1))
+	fmt.Printf("  ratio nftables ingress / XDP: %.1fx in total, %.1fx above baseline\n", i/x, (i-b)/max(x-b, 0.1))
 
 	// Insert rates.
 	fmt.Printf("\nBan inserts (%d addresses; XDP maps preallocated: %v)\n", nbans, prealloc)
@@ -260,17 +297,7 @@ func run(packets, rounds, nbans int) error {
 	}
 	fmt.Printf("  %-34s %8.2f M/s\n", "XDP, one by one", float64(single)/time.Since(t0).Seconds()/1e6)
 	fmt.Printf("  %-34s %8.2f M/s\n", "nftables, 4096 per transaction", float64(nbans)/nftBatch.Seconds()/1e6)
-	nsingle := min(nbans, 10_000)
-	if err := nj.Flush(); err != nil {
-		return err
-	}
-	t0 = time.Now()
-	for _, b := range nftBans[:nsingle] {
-		if err := nj.Ban([]nft.Ban{b}, time.Now()); err != nil {
-			return err
-		}
-	}
-	fmt.Printf("  %-34s %8.2f M/s\n", "nftables, one per transaction", float64(nsingle)/time.Since(t0).Seconds()/1e6)
+	fmt.Printf("  %-34s %8.2f M/s\n", "nftables, one per transaction", float64(nsingle)/nftSingle.Seconds()/1e6)
 	return nil
 }
 
@@ -283,13 +310,13 @@ func prefixes(bs []xdp.Ban) []netip.Prefix {
 }
 
 // ruleDrops sums the packet counters of f2bx's nftables rules.
-func ruleDrops(nsfd int) (uint64, error) {
+func ruleDrops(nsfd int, chain string) (uint64, error) {
 	c, err := nftables.New(nftables.WithNetNSFd(nsfd))
 	if err != nil {
 		return 0, err
 	}
 	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: nft.TableName}
-	rules, err := c.GetRules(t, &nftables.Chain{Name: "bans", Table: t})
+	rules, err := c.GetRules(t, &nftables.Chain{Name: chain, Table: t})
 	if err != nil {
 		return 0, err
 	}
