@@ -12,7 +12,7 @@ GOTAGS  := -tags '$(TAGS)'
 generate: deps
 	cd bpf && $(GO) generate ./
 
-.PHONY: generate all build test test-race bench bench-enforce bench-jail bench-regex lint fuzz install deps clean
+.PHONY: generate all build test test-race bench bench-enforce bench-follow bench-jail bench-regex lint fuzz install deps clean
 
 all: build
 
@@ -71,3 +71,7 @@ install: build
 
 clean:
 	rm -rf bin
+
+## bench-follow: log follower lines/s, io_uring against pread and nxadm/tail, on 1 and 1,000 files
+bench-follow:
+	$(GO) run ./tests/bench/follow

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func newRing(t *testing.T, n uint32) *Ring {
+func newRing(t testing.TB, n uint32) *Ring {
 	t.Helper()
 	r, err := New(n)
 	if errors.Is(err, ErrNotSupported) {

@@ -2,17 +2,20 @@ package file
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/f2bx/f2bx/internal/uring"
 	"github.com/f2bx/f2bx/source"
 	"github.com/f2bx/f2bx/store"
 )
@@ -33,11 +36,11 @@ func follower(t *testing.T, o Options) (*Follower, <-chan source.Batch, context.
 		o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	f, err := New(o)
+	if errors.Is(err, uring.ErrNotSupported) {
+		t.Skip(err)
+	}
 	if err != nil {
 		t.Fatal(err)
-	}
-	if o.Reader == ReaderURing && f.ReaderName() != ReaderURing {
-		t.Skip("io_uring unavailable")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := make(chan source.Batch, 4)
@@ -240,5 +243,187 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func appendLines(t *testing.T, path string, lines ...string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.WriteString(f, strings.Join(lines, "")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// next returns the lines of the next batch.
+func next(t *testing.T, out <-chan source.Batch) source.Batch {
+	t.Helper()
+	select {
+	case b := <-out:
+		return b
+	case <-time.After(5 * time.Second):
+		t.Fatal("no batch in 5s")
+	}
+	return source.Batch{}
+}
+
+// TestLines: partial lines wait for their end, CRLF endings are
+// stripped, over-long lines are cut and counted, the last line of a
+// drained file without a newline is delivered when the file is done.
+func TestLines(t *testing.T) {
+	for _, rd := range readers {
+		t.Run(rd, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.log")
+			appendLines(t, path, "one\r\n", "tw")
+			f, out, _ := follower(t, Options{Paths: []Path{{Glob: path}}, Reader: rd, MaxLine: 10})
+			if b := next(t, out); !slices.Equal(b.Lines, []string{"one"}) {
+				t.Fatalf("%q", b.Lines)
+			}
+			appendLines(t, path, "o\n", strings.Repeat("x", 25), "y\nshort\n")
+			got := next(t, out)
+			if !slices.Equal(got.Lines, []string{"two", strings.Repeat("x", 10), "short"}) || got.Cut != 1 {
+				t.Fatalf("%q, cut %d", got.Lines, got.Cut)
+			}
+			if p := got.Position; p == nil || p.Offset != int64(len("one\r\ntwo\n")+27+len("short\n")) {
+				t.Errorf("position %+v", p)
+			}
+			appendLines(t, path, "last")
+			quiet(t, out, 200*time.Millisecond)
+			if err := os.Rename(path, path+".1"); err != nil {
+				t.Fatal(err)
+			}
+			// Drained until quiet for the grace period, then its last line.
+			if b := next(t, out); !slices.Equal(b.Lines, []string{"last"}) {
+				t.Fatalf("%q", b.Lines)
+			}
+			if s := f.Stats(); s.Cut != 1 || s.Lines != 5 || s.Rotations != 1 {
+				t.Errorf("stats %+v", s)
+			}
+		})
+	}
+}
+
+// TestResume restarts the follower: from the saved position of the same
+// file; from the start of a file that replaced it while no follower ran,
+// after the rest of the old one (found next to it by inode); at the tail
+// of a file without a position when asked to.
+func TestResume(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	w := newSeqWriter(t, path)
+	w.write(100)
+	positions := map[string]store.Position{}
+	resume := func(p string) (store.Position, bool) { pos, ok := positions[p]; return pos, ok }
+	run := func(want int) {
+		t.Helper()
+		_, out, cancel := follower(t, Options{Paths: []Path{{Glob: path}}, Resume: resume})
+		if p := collectFrom(t, out, want); p != nil {
+			positions[path] = *p
+		}
+		quiet(t, out, 200*time.Millisecond)
+		cancel()
+	}
+	run(100) // lines 0-99
+	w.write(50)
+	run(50) // 100-149: resumed
+	// Rotated while stopped: the rest of the old file, then the new one.
+	w.write(30)
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	w.reopen()
+	w.write(20)
+	run(50) // 150-199
+	// A file without a position, followed from its tail.
+	other := filepath.Join(dir, "other.log")
+	appendLines(t, other, "old\n")
+	_, out, _ := follower(t, Options{Paths: []Path{{Glob: other, Tail: true}}})
+	quiet(t, out, 200*time.Millisecond)
+	appendLines(t, other, "new\n")
+	if b := next(t, out); !slices.Equal(b.Lines, []string{"new"}) {
+		t.Fatalf("%q", b.Lines)
+	}
+}
+
+// collectFrom checks that the next want lines continue the sequence
+// where the last call stopped.
+var nextSeq int
+
+func collectFrom(t *testing.T, out <-chan source.Batch, want int) (last *store.Position) {
+	t.Helper()
+	for got := 0; got < want; {
+		b := next(t, out)
+		for _, l := range b.Lines {
+			if !strings.Contains(l, fmt.Sprintf("seq=%d ", nextSeq)) {
+				t.Fatalf("got %q, want seq=%d", l, nextSeq)
+			}
+			nextSeq++
+			got++
+		}
+		last = b.Position
+	}
+	return last
+}
+
+// TestComesBack: a file deleted and created again much later, and a file
+// matching the glob that appears later, are read from their start.
+func TestComesBack(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.log")
+	appendLines(t, path, "1\n")
+	_, out, _ := follower(t, Options{Paths: []Path{{Glob: filepath.Join(dir, "*.log")}}})
+	if b := next(t, out); !slices.Equal(b.Lines, []string{"1"}) {
+		t.Fatalf("%q", b.Lines)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond) // past the grace period
+	appendLines(t, path, "2\n")
+	if b := next(t, out); !slices.Equal(b.Lines, []string{"2"}) || b.Source != path {
+		t.Fatalf("%q from %s", b.Lines, b.Source)
+	}
+	appendLines(t, filepath.Join(dir, "b.log"), "3\n")
+	if b := next(t, out); !slices.Equal(b.Lines, []string{"3"}) {
+		t.Fatalf("%q", b.Lines)
+	}
+	appendLines(t, filepath.Join(dir, "b.txt"), "not followed\n")
+	quiet(t, out, 200*time.Millisecond)
+}
+
+// TestBackpressure: while nobody takes batches the follower reads no
+// more than its buffers hold; a copytruncate meanwhile loses nothing
+// (the unread part is read from the copy).
+func TestBackpressure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	w := newSeqWriter(t, path)
+	w.write(200000) // ~9 MB
+	const chunk = 64 << 10
+	f, out, _ := follower(t, Options{Paths: []Path{{Glob: path}}, Chunk: chunk, Buffer: chunk})
+	waitFor(t, func() bool { return f.Stats().Bytes > 0 })
+	time.Sleep(200 * time.Millisecond)
+	// Four batches in the channel, one being sent, one read ahead at most.
+	if b := f.Stats().Bytes; b > 6*chunk {
+		t.Errorf("read %d bytes with nobody consuming; at most %d", b, 6*chunk)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".1", data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	w.write(1000)
+	collect(t, out, w.n, 20*time.Second)
+	quiet(t, out, 200*time.Millisecond)
+	if s := f.Stats(); s.Truncations != 1 {
+		t.Errorf("stats %+v", s)
 	}
 }

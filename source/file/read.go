@@ -1,7 +1,6 @@
 package file
 
 import (
-	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -18,17 +17,14 @@ type reader interface {
 
 func newReader(kind string, perRound int) (reader, error) {
 	switch kind {
-	case ReaderPread:
+	case ReaderAuto, ReaderPread:
 		return preadReader{}, nil
-	case ReaderAuto, ReaderURing:
+	case ReaderURing:
 		r, err := uring.New(uint32(max(perRound, 1)))
-		if err == nil {
-			return uringReader{r}, nil
+		if err != nil {
+			return nil, fmt.Errorf("log follower: %w", err)
 		}
-		if kind == ReaderAuto && errors.Is(err, uring.ErrNotSupported) {
-			return preadReader{}, nil
-		}
-		return nil, fmt.Errorf("log follower: %w", err)
+		return uringReader{r}, nil
 	}
 	return nil, fmt.Errorf("log follower: unknown reader %q (uring or pread)", kind)
 }

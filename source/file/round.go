@@ -144,6 +144,7 @@ func (f *Follower) truncated(h *handle) {
 // by the next round through f.tails.
 func (f *Follower) finish(h *handle) {
 	if l := h.flushPartial(); len(l) > 0 {
+		f.stats.lines.Add(1)
 		f.tails = append(f.tails, source.Batch{Source: h.path, Lines: l})
 	}
 	h.close()
