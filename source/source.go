@@ -3,7 +3,11 @@
 // where to resume once they are processed.
 package source
 
-import "github.com/f2bx/f2bx/store"
+import (
+	"time"
+
+	"github.com/f2bx/f2bx/store"
+)
 
 // Batch is lines of one source, in order.
 type Batch struct {
@@ -11,6 +15,9 @@ type Batch struct {
 	// name, "journal".
 	Source string
 	Lines  []string
+	// Times are the lines' times when the source knows them (the
+	// journal); nil when the time is in the line.
+	Times []time.Time
 	// Cut counts the lines of this batch cut at the length cap.
 	Cut int
 	// Position is where a file follower resumes after this batch; to be
