@@ -36,19 +36,19 @@ const (
 
 type sqRingOffsets struct {
 	Head, Tail, RingMask, RingEntries, Flags, Dropped, Array, Resv1 uint32
-	UserAddr                                                      uint64
+	UserAddr                                                        uint64
 }
 
 type cqRingOffsets struct {
 	Head, Tail, RingMask, RingEntries, Overflow, CQEs, Flags, Resv1 uint32
-	UserAddr                                                       uint64
+	UserAddr                                                        uint64
 }
 
 type params struct {
 	SQEntries, CQEntries, Flags, SQThreadCPU, SQThreadIdle, Features, WQFd uint32
-	Resv                                                                  [3]uint32
-	SQOff                                                                 sqRingOffsets
-	CQOff                                                                 cqRingOffsets
+	Resv                                                                   [3]uint32
+	SQOff                                                                  sqRingOffsets
+	CQOff                                                                  cqRingOffsets
 }
 
 type sqe struct {
