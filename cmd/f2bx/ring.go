@@ -27,6 +27,18 @@ program's output can be piped in with "f2bx ring write".`,
 	return cmd
 }
 
+// onRing makes a RunE that opens the ring its first argument names.
+func onRing(fn func(cmd *cobra.Command, r *ringbuf.Ring) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		r, err := ringbuf.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		return fn(cmd, r)
+	}
+}
+
 func newRingCreateCmd() *cobra.Command {
 	var o ringbuf.Options
 	cmd := &cobra.Command{
@@ -74,12 +86,7 @@ func newRingWriteCmd() *cobra.Command {
 		Long: `Copy standard input's lines into a ring, in batches. In lossless mode it waits
 while the ring is full rather than dropping lines.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := ringbuf.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: onRing(func(cmd *cobra.Command, r *ringbuf.Ring) error {
 			w, err := r.NewWriter(segment)
 			if err != nil {
 				return err
@@ -124,7 +131,7 @@ while the ring is full rather than dropping lines.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d lines cut to %d bytes\n", w.Cut(), r.LineSize())
 			}
 			return sc.Err()
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&segment, "segment", -1, "segment to write (default: the first free one)")
 	return cmd
@@ -136,12 +143,7 @@ func newRingReadCmd() *cobra.Command {
 		Use:   "read NAME",
 		Short: "Attach a reader and print the lines written from now on",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := ringbuf.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: onRing(func(cmd *cobra.Command, r *ringbuf.Ring) error {
 			rd, err := r.NewReader()
 			if err != nil {
 				return err
@@ -177,7 +179,7 @@ func newRingReadCmd() *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d lines missed (overwritten before they were read)\n", m)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&count, "count", 0, "exit after this many lines (default: until interrupted)")
 	return cmd
@@ -188,12 +190,7 @@ func newRingStatCmd() *cobra.Command {
 		Use:   "stat NAME",
 		Short: "Print a ring's indices, writers and attached readers",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := ringbuf.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: onRing(func(cmd *cobra.Command, r *ringbuf.Ring) error {
 			st := r.Stat()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "ring %s: %d segments x %d lines of %d bytes, overwrite %v\n", st.Path, st.Segments, st.Lines, st.LineSize, st.Overwrite)
@@ -216,7 +213,7 @@ func newRingStatCmd() *cobra.Command {
 				fmt.Fprintf(out, "  reader %d: pid %d%s, %d lines behind, %d missed\n", rd.Slot, rd.Pid, dead, rd.Behind, rd.Missed)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
