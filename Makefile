@@ -35,6 +35,7 @@ bench: deps
 	$(MAKE) bench-jail
 	$(MAKE) bench-regex
 	$(MAKE) bench-enforce
+	$(MAKE) bench-follow
 
 ## bench-enforce: CPU per dropped packet, XDP against nftables, and ban insert rates (root; namespaces)
 bench-enforce:
