@@ -77,6 +77,38 @@ func (t *Ticket) Prefix(v6bits int) (netip.Prefix, bool) {
 	return netip.PrefixFrom(a, bits).Masked(), true
 }
 
+// PrefixBan is a ban as the enforcement backends take it: the banned
+// address or prefix and when the ban ends (zero: never).
+type PrefixBan struct {
+	Prefix netip.Prefix
+	End    time.Time
+}
+
+// PrefixBans converts a batch for the backends (IPv6 addresses widened
+// to v6bits when it is above zero); tickets without an address are left
+// out.
+func PrefixBans(batch []*Ticket, v6bits int) []PrefixBan {
+	bans := make([]PrefixBan, 0, len(batch))
+	for _, tk := range batch {
+		if p, ok := tk.Prefix(v6bits); ok {
+			end, _ := tk.End()
+			bans = append(bans, PrefixBan{Prefix: p, End: end})
+		}
+	}
+	return bans
+}
+
+// Prefixes is the batch's banned prefixes, as PrefixBans.
+func Prefixes(batch []*Ticket, v6bits int) []netip.Prefix {
+	ps := make([]netip.Prefix, 0, len(batch))
+	for _, tk := range batch {
+		if p, ok := tk.Prefix(v6bits); ok {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
 func unixTime(s float64) time.Time {
 	sec, frac := math.Modf(s)
 	return time.Unix(int64(sec), int64(frac*1e9))

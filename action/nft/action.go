@@ -2,7 +2,6 @@ package nft
 
 import (
 	"context"
-	"net/netip"
 	"time"
 
 	"github.com/f2bx/f2bx/jail"
@@ -23,14 +22,7 @@ func (a *JailAction) Start(context.Context) error { return nil }
 
 // Ban adds the batch in one transaction.
 func (a *JailAction) Ban(_ context.Context, batch []*jail.Ticket) error {
-	bans := make([]Ban, 0, len(batch))
-	for _, tk := range batch {
-		if p, ok := tk.Prefix(a.IPv6Prefix); ok {
-			end, _ := tk.End()
-			bans = append(bans, Ban{Prefix: p, End: end})
-		}
-	}
-	return a.J.Ban(bans, a.Now())
+	return a.J.Ban(jail.PrefixBans(batch, a.IPv6Prefix), a.Now())
 }
 
 // Prolong re-adds the batch with the new timeouts (adding an element that
@@ -44,13 +36,7 @@ func (a *JailAction) Prolong(ctx context.Context, batch []*jail.Ticket) error {
 
 // Unban deletes the batch in one transaction.
 func (a *JailAction) Unban(_ context.Context, batch []*jail.Ticket) error {
-	ps := make([]netip.Prefix, 0, len(batch))
-	for _, tk := range batch {
-		if p, ok := tk.Prefix(a.IPv6Prefix); ok {
-			ps = append(ps, p)
-		}
-	}
-	return a.J.Unban(ps)
+	return a.J.Unban(jail.Prefixes(batch, a.IPv6Prefix))
 }
 
 // Flush empties the jail's sets.

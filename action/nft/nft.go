@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/f2bx/f2bx/internal/netaddr"
+	"github.com/f2bx/f2bx/jail"
 )
 
 // TableName is the nftables table f2bx owns.
@@ -211,10 +212,7 @@ func (j *Jail) add(s *nftables.Set, els []nftables.SetElement) error {
 }
 
 // Ban is one ban: an address or prefix and when it ends (zero: never).
-type Ban struct {
-	Prefix netip.Prefix
-	End    time.Time
-}
+type Ban = jail.PrefixBan
 
 func (j *Jail) set(p netip.Prefix) *nftables.Set {
 	exact := p.Bits() == p.Addr().BitLen()

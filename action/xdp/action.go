@@ -28,14 +28,7 @@ func (a *JailAction) Start(context.Context) error { return a.B.SetAllow(a.Jail, 
 
 // Ban writes the batch into the maps.
 func (a *JailAction) Ban(_ context.Context, batch []*jail.Ticket) error {
-	bans := make([]Ban, 0, len(batch))
-	for _, tk := range batch {
-		if p, ok := tk.Prefix(a.IPv6Prefix); ok {
-			end, _ := tk.End()
-			bans = append(bans, Ban{Prefix: p, End: end})
-		}
-	}
-	return a.B.Ban(a.Jail, bans, a.Now())
+	return a.B.Ban(a.Jail, jail.PrefixBans(batch, a.IPv6Prefix), a.Now())
 }
 
 // Prolong moves the ends of bans in the maps.
@@ -45,13 +38,7 @@ func (a *JailAction) Prolong(ctx context.Context, batch []*jail.Ticket) error {
 
 // Unban removes the batch from the maps (unless another jail holds it).
 func (a *JailAction) Unban(_ context.Context, batch []*jail.Ticket) error {
-	ps := make([]netip.Prefix, 0, len(batch))
-	for _, tk := range batch {
-		if p, ok := tk.Prefix(a.IPv6Prefix); ok {
-			ps = append(ps, p)
-		}
-	}
-	return a.B.Unban(a.Jail, ps)
+	return a.B.Unban(a.Jail, jail.Prefixes(batch, a.IPv6Prefix))
 }
 
 // Flush releases every ban the jail holds.

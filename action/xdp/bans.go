@@ -14,6 +14,7 @@ import (
 
 	"github.com/f2bx/f2bx/bpf"
 	"github.com/f2bx/f2bx/internal/netaddr"
+	"github.com/f2bx/f2bx/jail"
 )
 
 // Settings flags, as in xdp.c.
@@ -26,10 +27,7 @@ const (
 
 // Ban is one ban for the maps: an exact address (a /32 or /128 prefix) or
 // a prefix, and when it ends (zero: never).
-type Ban struct {
-	Prefix netip.Prefix
-	End    time.Time
-}
+type Ban = jail.PrefixBan
 
 // Counters are what the program counted for one ban.
 type Counters struct {

@@ -109,11 +109,7 @@ func (f *Follower) startOffset(h *handle, size int64, tail bool) int64 {
 // resumeRotated finds the stored position's file among the path's
 // neighbours and drains the rest of it.
 func (f *Follower) resumeRotated(p store.Position) {
-	h := f.findRotated(p.Path, p.FirstLine, p.Offset, 0)
-	if h != nil && h.id.ino != p.Inode {
-		h.close()
-		h = nil
-	}
+	h := f.findRotated(p.Path, p.FirstLine, p.Offset, func(ino uint64) bool { return ino == p.Inode })
 	if h != nil {
 		f.log.Info("resuming a rotated log file", "path", p.Path, "file", h.f.Name(), "offset", p.Offset)
 		f.drain = append(f.drain, h)
@@ -121,9 +117,9 @@ func (f *Follower) resumeRotated(p store.Position) {
 }
 
 // findRotated opens, for draining from off, the file next to path whose
-// name starts with path's and whose first line hashes to first (a
-// rotated or copied file), other than inode skip.
-func (f *Follower) findRotated(path, first string, off int64, skip uint64) *handle {
+// name starts with path's, whose inode is one wanted and whose first line
+// hashes to first (a rotated or copied file).
+func (f *Follower) findRotated(path, first string, off int64, want func(ino uint64) bool) *handle {
 	if first == "" {
 		return nil
 	}
@@ -137,7 +133,7 @@ func (f *Follower) findRotated(path, first string, off int64, skip uint64) *hand
 			continue
 		}
 		fi, err := e.Info()
-		if err != nil || statID(fi).ino == skip || fi.Size() < off {
+		if err != nil || !want(statID(fi).ino) || fi.Size() < off {
 			continue
 		}
 		fh, err := os.Open(filepath.Join(dir, e.Name()))

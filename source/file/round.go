@@ -131,7 +131,7 @@ func (f *Follower) retire(h *handle, now time.Time) {
 func (f *Follower) truncated(h *handle) {
 	f.log.Info("log file truncated", "path", h.path, "offset", h.off)
 	f.stats.truncations.Add(1)
-	if c := f.findRotated(h.path, h.first, h.off, h.id.ino); c != nil {
+	if c := f.findRotated(h.path, h.first, h.off, func(ino uint64) bool { return ino != h.id.ino }); c != nil {
 		c.partial, c.skip = append(c.partial, h.partial...), h.skip
 		f.drain = append(f.drain, c)
 	}
@@ -190,7 +190,11 @@ func (f *Follower) round(ctx context.Context, out chan<- source.Batch) (more boo
 		}
 	}
 	// Round-robin over current files, so that none starves the others.
-	for _, h := range f.ordered() {
+	if n := len(f.order); n > 0 {
+		f.next = (f.next + 1) % n
+	}
+	for i := range f.order {
+		h := f.order[(f.next+i)%len(f.order)]
 		if h.dirty {
 			if len(f.ready) == perRound {
 				more = true
@@ -251,16 +255,6 @@ func (f *Follower) round(ctx context.Context, out chan<- source.Batch) (more boo
 		}
 	}
 	return more, nil
-}
-
-// ordered lists the current files from the round-robin start.
-func (f *Follower) ordered() []*handle {
-	n := len(f.order)
-	if n == 0 {
-		return nil
-	}
-	f.next = (f.next + 1) % n
-	return append(f.order[f.next:n:n], f.order[:f.next]...)
 }
 
 func send(ctx context.Context, out chan<- source.Batch, b source.Batch) error {
