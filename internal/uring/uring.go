@@ -194,7 +194,9 @@ func (r *Ring) batch(reads []Read) error {
 		if errno != 0 && errno != unix.EBUSY && errno != unix.EAGAIN {
 			return fmt.Errorf("io_uring_enter: %w", errno)
 		}
-		submitted += int(n)
+		if errno == 0 { // on EBUSY/EAGAIN n is not a count: nothing was taken
+			submitted += int(n)
+		}
 		pending -= r.reap(reads)
 	}
 	return nil
