@@ -172,6 +172,7 @@ const MaxBatch = 4096
 // Jail counts failures and bans.
 type Jail struct {
 	cfg   Config
+	rules rules // maxretry, findtime and bantime, changeable while running
 	d     Deps
 	log   *slog.Logger
 	addrs *failtable.Table[netip.Addr]
@@ -209,6 +210,7 @@ func New(c Config, d Deps) (*Jail, error) {
 	if p, ok := d.Actions.(Prolonger); ok {
 		j.prolongs, j.prolong = make(chan *Ticket, QueueLen), p.Prolong
 	}
+	j.rules.set(c.MaxRetry, c.FindTime, c.BanTime)
 	return j, nil
 }
 
@@ -309,7 +311,7 @@ func (j *Jail) observe(a netip.Addr, id string, t float64) (failtable.Entry, boo
 	if t <= float64(timeOfBan) {
 		return failtable.Entry{}, false // already counted before that ban
 	}
-	retry := bantime.RetryFor(count, j.cfg.MaxRetry)
+	retry := bantime.RetryFor(count, j.MaxRetry())
 	if retry <= 1 {
 		return failtable.Entry{}, false
 	}
@@ -318,10 +320,10 @@ func (j *Jail) observe(a netip.Addr, id string, t float64) (failtable.Entry, boo
 }
 
 func (j *Jail) banTime() float64 {
-	if j.cfg.BanTime < 0 {
-		return -1
+	if bt := j.BanTime(); bt >= 0 {
+		return bt.Seconds()
 	}
-	return j.cfg.BanTime.Seconds()
+	return -1
 }
 
 // ban turns an entry that reached maxretry into a ban; addr is the id
@@ -423,7 +425,7 @@ func (j *Jail) BanManually(ctx context.Context, ids []string) error {
 				j.log.Warn("requested to manually ban an ignored address; proceeding", "id", id)
 			}
 		}
-		if e, ban := j.add(a, id, failtable.Failure{Time: now, Count: j.cfg.MaxRetry}); ban {
+		if e, ban := j.add(a, id, failtable.Failure{Time: now, Count: j.MaxRetry()}); ban {
 			j.ban(ctx, id, a, e)
 		}
 	}

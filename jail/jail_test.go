@@ -396,3 +396,32 @@ func TestProlongReachesActions(t *testing.T) {
 	h.fail("192.0.2.9", -45*time.Second)
 	h.quiet()
 }
+
+// TestSetRules: maxretry, findtime and bantime changed while the jail runs
+// apply to the next failures and bans.
+func TestSetRules(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute}, nil)
+	if err := h.jail.SetMaxRetry(0); err == nil {
+		t.Fatal("maxretry 0 accepted")
+	}
+	if err := h.jail.SetMaxRetry(2); err != nil {
+		t.Fatal(err)
+	}
+	h.jail.SetBanTime(time.Hour)
+	if h.jail.MaxRetry() != 2 || h.jail.BanTime() != time.Hour {
+		t.Fatalf("rules %d %v", h.jail.MaxRetry(), h.jail.BanTime())
+	}
+	h.fail("192.0.2.9", -2*time.Second)
+	h.fail("192.0.2.9", -time.Second)
+	h.expect("ban 192.0.2.9")
+	if tk, _ := h.jail.Banned("192.0.2.9"); tk.BanTime != 3600 {
+		t.Fatalf("ban time %v, want 3600", tk.BanTime)
+	}
+	// A findtime of 1 s: two failures 5 s apart no longer ban.
+	if err := h.jail.SetFindTime(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h.fail("192.0.2.10", -6*time.Second)
+	h.fail("192.0.2.10", -time.Second)
+	h.quiet()
+}

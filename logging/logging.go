@@ -1,0 +1,253 @@
+// Package logging writes the daemon's log as fail2ban does: its line layout
+// ("2024-05-01 12:00:00,123 f2bx.jail [42]: NOTICE  [sshd] Ban 192.0.2.1"),
+// its level names and its targets (STDERR, STDOUT, SYSLOG, SYSTEMD-JOURNAL
+// or a file), with a rate limit so that a flood of identical messages
+// cannot flood the log.
+package logging
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Levels fail2ban has that slog lacks.
+const (
+	LevelNotice   = slog.LevelInfo + 2
+	LevelCritical = slog.LevelError + 4
+	LevelTrace    = slog.LevelDebug - 4
+)
+
+// ParseLevel reads fail2ban's loglevel: a name (CRITICAL, ERROR, WARNING,
+// NOTICE, INFO, DEBUG, TRACEDEBUG, HEAVYDEBUG) or Python's number.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "CRITICAL", "50":
+		return LevelCritical, nil
+	case "ERROR", "40":
+		return slog.LevelError, nil
+	case "WARNING", "WARN", "30":
+		return slog.LevelWarn, nil
+	case "NOTICE", "25":
+		return LevelNotice, nil
+	case "INFO", "20", "":
+		return slog.LevelInfo, nil
+	case "DEBUG", "10":
+		return slog.LevelDebug, nil
+	case "TRACEDEBUG", "HEAVYDEBUG", "7", "5":
+		return LevelTrace, nil
+	}
+	return 0, fmt.Errorf("loglevel %q: want CRITICAL, ERROR, WARNING, NOTICE, INFO or DEBUG", s)
+}
+
+// LevelName is fail2ban's name of a level.
+func LevelName(l slog.Level) string {
+	switch {
+	case l >= LevelCritical:
+		return "CRITICAL"
+	case l >= slog.LevelError:
+		return "ERROR"
+	case l >= slog.LevelWarn:
+		return "WARNING"
+	case l >= LevelNotice:
+		return "NOTICE"
+	case l >= slog.LevelInfo:
+		return "INFO"
+	case l >= slog.LevelDebug:
+		return "DEBUG"
+	}
+	return "TRACEDEBUG"
+}
+
+// Options configure a Handler.
+type Options struct {
+	Level slog.Leveler
+	// Now stamps the lines; time.Now when nil.
+	Now func() time.Time
+	// NoTime leaves the date out (the journal and syslog add their own).
+	NoTime bool
+	// PID is written after the logger name; os.Getpid() when 0.
+	PID int
+	// Burst is how many records with the same message are written per
+	// Window (default 20 per second); the rest are counted and reported
+	// once the window is over.
+	Burst  int
+	Window time.Duration
+}
+
+// Handler is a slog.Handler writing fail2ban's log lines.
+type Handler struct {
+	out    *output
+	opts   Options
+	attrs  []slog.Attr
+	group  string
+	prefix string // "[jail] " once a jail attribute is set
+}
+
+type output struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closer io.Closer
+	lim    limiter
+}
+
+// New returns a handler writing to w.
+func New(w io.Writer, o Options) *Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PID == 0 {
+		o.PID = os.Getpid()
+	}
+	if o.Level == nil {
+		o.Level = slog.LevelInfo
+	}
+	if o.Burst <= 0 {
+		o.Burst = 20
+	}
+	if o.Window <= 0 {
+		o.Window = time.Second
+	}
+	return &Handler{out: &output{w: w, lim: limiter{seen: map[string]*count{}}}, opts: o}
+}
+
+// Open returns a handler for fail2ban's logtarget: STDERR, STDOUT, SYSOUT,
+// SYSLOG, SYSTEMD-JOURNAL or a file path (appended to). Close closes the
+// file.
+func Open(target string, o Options) (*Handler, error) {
+	switch t := strings.ToUpper(strings.TrimSpace(target)); {
+	case t == "" || t == "STDERR":
+		return New(os.Stderr, o), nil
+	case t == "STDOUT" || t == "SYSOUT":
+		return New(os.Stdout, o), nil
+	case t == "SYSTEMD-JOURNAL" || t == "SYSLOG" || strings.HasPrefix(t, "SYSLOG["):
+		// Under systemd, stderr goes to the journal, which stamps each
+		// line itself.
+		o.NoTime = true
+		return New(os.Stderr, o), nil
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open log target: %w", err)
+	}
+	h := New(f, o)
+	h.out.closer = f
+	return h, nil
+}
+
+// Close closes the log file, if the handler opened one.
+func (h *Handler) Close() error {
+	if h.out.closer != nil {
+		return h.out.closer.Close()
+	}
+	return nil
+}
+
+// Enabled reports whether l is logged.
+func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= h.opts.Level.Level()
+}
+
+// WithAttrs returns a handler adding attrs; a "jail" attribute becomes the
+// "[jail] " prefix of the message, as fail2ban writes it.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append([]slog.Attr(nil), h.attrs...)
+	for _, a := range attrs {
+		if a.Key == "jail" && h.group == "" {
+			c.prefix = "[" + a.Value.String() + "] "
+			continue
+		}
+		if h.group != "" {
+			a.Key = h.group + "." + a.Key
+		}
+		c.attrs = append(c.attrs, a)
+	}
+	return &c
+}
+
+// WithGroup returns a handler that qualifies later keys with name.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	c := *h
+	if c.group != "" {
+		name = c.group + "." + name
+	}
+	c.group = name
+	return &c
+}
+
+// Handle writes one record, unless the rate limit holds it back.
+func (h *Handler) Handle(_ context.Context, r slog.Record) error {
+	now := h.opts.Now()
+	var b strings.Builder
+	prefix, id := h.prefix, ""
+	var rest []slog.Attr
+	collect := func(a slog.Attr) bool {
+		switch {
+		case a.Key == "jail" && h.group == "":
+			prefix = "[" + a.Value.String() + "] "
+		case a.Key == "id" && id == "" && h.group == "":
+			id = a.Value.String()
+		default:
+			rest = append(rest, a)
+		}
+		return true
+	}
+	for _, a := range h.attrs {
+		collect(a)
+	}
+	r.Attrs(collect)
+	b.WriteString(prefix)
+	b.WriteString(r.Message)
+	if id != "" {
+		b.WriteByte(' ')
+		b.WriteString(id)
+	}
+	for _, a := range rest {
+		if a.Value.Kind() == slog.KindGroup {
+			continue
+		}
+		fmt.Fprintf(&b, " %s=%s", a.Key, quote(a.Value.String()))
+	}
+	msg := b.String()
+	o := h.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	suppressed := o.lim.allow(r.Level, prefix, r.Message, now, h.opts.Burst, h.opts.Window)
+	for _, s := range suppressed {
+		o.write(h.line(now, s.level, fmt.Sprintf("%s%d more %q messages suppressed in the last %v", s.prefix, s.n, s.msg, h.opts.Window)))
+	}
+	if !o.lim.pass {
+		return nil
+	}
+	return o.write(h.line(now, r.Level, msg))
+}
+
+func (o *output) write(line string) error {
+	_, err := io.WriteString(o.w, line)
+	return err
+}
+
+func (h *Handler) line(now time.Time, l slog.Level, msg string) string {
+	var b strings.Builder
+	if !h.opts.NoTime {
+		b.WriteString(now.Format("2006-01-02 15:04:05"))
+		fmt.Fprintf(&b, ",%03d ", now.Nanosecond()/1e6)
+	}
+	fmt.Fprintf(&b, "f2bx [%d]: %-8s %s\n", h.opts.PID, LevelName(l), msg)
+	return b.String()
+}
+
+// quote leaves simple values bare and quotes the rest, so a log line's
+// text (attacker-controlled) cannot fake another record.
+func quote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\r\n\"=\\") {
+		return s
+	}
+	return fmt.Sprintf("%q", s)
+}
