@@ -87,3 +87,27 @@ func (s *Set) Stop(ctx context.Context, banned []*jail.Ticket) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Keeper is implemented by actions whose bans outlive the daemon (the XDP
+// maps pinned in bpffs keep dropping while no daemon runs): a daemon that
+// stops leaves them in place, and the next one adopts them.
+type Keeper interface {
+	KeepsBans() bool
+}
+
+// Close ends the jail's actions when the daemon stops: actions that keep
+// their bans (Keeper) are left as they are unless flush is set; the others
+// are flushed and stopped as Stop does (fail2ban's actionstop).
+func (s *Set) Close(ctx context.Context, banned []*jail.Ticket, flush bool) error {
+	if flush {
+		return s.Stop(ctx, banned)
+	}
+	rest := &Set{Jail: s.Jail, Log: s.Log}
+	for _, a := range s.Actions {
+		if k, ok := a.(Keeper); ok && k.KeepsBans() {
+			continue
+		}
+		rest.Actions = append(rest.Actions, a)
+	}
+	return rest.Stop(ctx, banned)
+}

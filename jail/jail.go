@@ -386,7 +386,7 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 	if j.d.Store != nil {
 		j.d.Store.AddBan(j.storeBan(ptk))
 	}
-	j.log.Info("Ban", "id", id, "bantime", tk.BanTime, "bancount", tk.Count)
+	j.log.Log(ctx, levelNotice, "Ban", "id", id, "bantime", tk.BanTime, "bancount", tk.Count)
 	select {
 	case j.bans <- ptk:
 	case <-ctx.Done():
@@ -507,7 +507,7 @@ func (j *Jail) Expired(ctx context.Context, ids []string) {
 		out = append(out, tk)
 	}
 	for _, tk := range out {
-		j.log.Info("Unban", "id", tk.ID)
+		j.log.Log(ctx, levelNotice, "Unban", "id", tk.ID)
 	}
 	j.queueUnbans(ctx, out)
 }

@@ -2,6 +2,7 @@ package jail
 
 import (
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 )
@@ -60,3 +61,6 @@ func (j *Jail) applyRules() {
 	j.addrs.SetRules(n, ft, j.cfg.MaxMatches)
 	j.other.SetRules(n, ft, j.cfg.MaxMatches)
 }
+
+// levelNotice is fail2ban's NOTICE, the level of its Ban and Unban lines.
+const levelNotice = slog.LevelInfo + 2

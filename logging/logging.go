@@ -153,8 +153,10 @@ func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
 	return l >= h.opts.Level.Level()
 }
 
-// WithAttrs returns a handler adding attrs; a "jail" attribute becomes the
-// "[jail] " prefix of the message, as fail2ban writes it.
+// WithAttrs returns a handler adding attrs. As fail2ban writes its
+// messages, a "jail" attribute becomes the "[jail] " prefix, an "id"
+// follows the message and a "-" attribute follows it after " - "
+// ("[sshd] Found 192.0.2.1 - 2026-11-22 10:00:00").
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	c := *h
 	c.attrs = append([]slog.Attr(nil), h.attrs...)
@@ -185,7 +187,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	now := h.opts.Now()
 	var b strings.Builder
-	prefix, id := h.prefix, ""
+	prefix, id, when := h.prefix, "", ""
 	var rest []slog.Attr
 	collect := func(a slog.Attr) bool {
 		switch {
@@ -193,6 +195,8 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 			prefix = "[" + a.Value.String() + "] "
 		case a.Key == "id" && id == "" && h.group == "":
 			id = a.Value.String()
+		case a.Key == "-" && h.group == "":
+			when = a.Value.String()
 		default:
 			rest = append(rest, a)
 		}
@@ -207,6 +211,10 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	if id != "" {
 		b.WriteByte(' ')
 		b.WriteString(id)
+	}
+	if when != "" {
+		b.WriteString(" - ")
+		b.WriteString(when)
 	}
 	for _, a := range rest {
 		if a.Value.Kind() == slog.KindGroup {

@@ -14,10 +14,10 @@ func TestLayout(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 1, 123e6, time.UTC)
 	log := slog.New(New(&buf, Options{Now: func() time.Time { return now }, PID: 42}))
 	log.With("jail", "sshd").Log(context.Background(), LevelNotice, "Ban", "id", "192.0.2.1", "bantime", 600)
-	log.Info("Found", "jail", "sshd", "id", "192.0.2.1", "user", "a b\nc")
+	log.Info("Found", "jail", "sshd", "id", "192.0.2.1", "-", "2026-11-22 09:59:59", "user", "a b\nc")
 	log.Debug("hidden")
 	want := "2026-11-22 10:00:01,123 f2bx [42]: NOTICE   [sshd] Ban 192.0.2.1 bantime=600\n" +
-		"2026-11-22 10:00:01,123 f2bx [42]: INFO     [sshd] Found 192.0.2.1 user=\"a b\\nc\"\n"
+		"2026-11-22 10:00:01,123 f2bx [42]: INFO     [sshd] Found 192.0.2.1 - 2026-11-22 09:59:59 user=\"a b\\nc\"\n"
 	if buf.String() != want {
 		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
 	}

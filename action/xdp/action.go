@@ -49,3 +49,7 @@ func (a *JailAction) Flush(context.Context) (bool, error) {
 // Stop does nothing: the program and its maps stay pinned so that bans
 // keep dropping until the next daemon adopts them.
 func (a *JailAction) Stop(context.Context) error { return nil }
+
+// KeepsBans reports that the bans stay in the pinned maps when the daemon
+// stops (action.Keeper).
+func (a *JailAction) KeepsBans() bool { return a.B.Pinned() }

@@ -306,3 +306,7 @@ func FlushPinned(dir string) error {
 	errs = append(errs, os.Remove(dir))
 	return errors.Join(errs...)
 }
+
+// Pinned reports whether the maps and links are pinned (they outlive the
+// process).
+func (b *Blacklist) Pinned() bool { return b.opts.PinDir != "" }

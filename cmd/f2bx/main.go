@@ -7,7 +7,12 @@ import (
 )
 
 func main() {
-	if err := newRootCmd(os.Stdout, os.Stderr).Execute(); err != nil {
+	root := newRootCmd(os.Stdout, os.Stderr)
+	if isFail2banClient(os.Args[0]) {
+		// Run as fail2ban-client (a symlink): its command line as is.
+		root.SetArgs(append([]string{"client"}, os.Args[1:]...))
+	}
+	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "f2bx:", err)
 		os.Exit(exitCode(err))
 	}

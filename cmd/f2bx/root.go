@@ -50,7 +50,8 @@ TOML configuration (/etc/f2bx), or the defaults embedded in the binary.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newVersionCmd(), newConfigCmd(), newRegexCmd(), newRingCmd())
+	root.AddCommand(newVersionCmd(), newConfigCmd(), newRegexCmd(), newRingCmd(), newStartCmd())
+	root.AddCommand(newClientCmds()...)
 	return root
 }
 

@@ -362,3 +362,19 @@ func substitute(tmpl, id string, fields map[string]any, shell bool) string {
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// SetIgnoreIP replaces the ignoreip entries (fail2ban's addignoreip and
+// delignoreip) and resolves them again.
+func (l *List) SetIgnoreIP(ctx context.Context, entries []string) error {
+	l.mu.Lock()
+	l.cfg.IgnoreIP = append([]string(nil), entries...)
+	l.mu.Unlock()
+	return l.Reload(ctx)
+}
+
+// IgnoreIP returns the ignoreip entries.
+func (l *List) IgnoreIP() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.cfg.IgnoreIP...)
+}

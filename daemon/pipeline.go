@@ -1,0 +1,241 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/f2bx/f2bx/action"
+	"github.com/f2bx/f2bx/action/command"
+	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/jail"
+	"github.com/f2bx/f2bx/jail/ignore"
+	"github.com/f2bx/f2bx/jail/schedule"
+)
+
+// pipeline is one configuration's running stages. A reload stops it and
+// starts another; the store, the history and the kernel backends outlive
+// it.
+type pipeline struct {
+	d   *Daemon
+	cfg *config.Config
+
+	jails jail.Jails
+	rt    map[string]*jailRT
+	sched *schedule.Scheduler[jail.Key]
+
+	// Sources and filter stages stop first, then the jails (which hand
+	// their queues to the actions), then the actions.
+	srcCancel  context.CancelFunc
+	jailCancel context.CancelFunc
+	srcWG      sync.WaitGroup
+	jailWG     sync.WaitGroup
+	health     *health
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// jailRT is a running jail with what belongs to it.
+type jailRT struct {
+	cfg  *config.Jail
+	j    *jail.Jail
+	ign  *ignore.List
+	acts *action.Set
+}
+
+// startPipeline builds the jails of cfg, restores their bans and starts
+// the sources. A jail that cannot be built is reported and left out, as
+// fail2ban does.
+func (d *Daemon) startPipeline(ctx context.Context, cfg *config.Config) (*pipeline, error) {
+	p := &pipeline{d: d, cfg: cfg, rt: map[string]*jailRT{}}
+	p.health = newHealth(d)
+	jailCtx, jailCancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.jailCancel = jailCancel
+	p.sched = schedule.New[jail.Key](d.o.Clock, func(keys []jail.Key) { p.jails.Expired(jailCtx, keys) })
+	var merged command.Merged // the tickets' own matches
+	for _, jc := range cfg.Jails {
+		rt, err := d.buildJail(jailCtx, jc, p.sched, merged)
+		if err != nil {
+			d.log.Error("jail not started", "jail", jc.Name, "err", err)
+			continue
+		}
+		p.rt[jc.Name] = rt
+		p.jails = append(p.jails, rt.j)
+	}
+	p.jailWG.Add(1)
+	go func() { defer p.jailWG.Done(); p.sched.Run(jailCtx) }()
+	for _, rt := range p.rt {
+		p.jailWG.Add(1)
+		go func() {
+			defer p.jailWG.Done()
+			defer p.health.recover("jail " + rt.cfg.Name)
+			rt.j.Run(jailCtx)
+		}()
+		// An action whose start hangs must not hold up the other jails.
+		go func() {
+			if err := rt.acts.Start(jailCtx); err != nil {
+				d.log.Error("starting actions", "jail", rt.cfg.Name, "err", err)
+			}
+		}()
+	}
+	if d.st != nil {
+		bans, err := d.st.CurrentBans(ctx, "", float64(d.o.Clock.Now().Unix()))
+		if err != nil {
+			d.log.Error("reading the stored bans", "err", err)
+		}
+		for _, rt := range p.rt {
+			if n := rt.j.Restore(jailCtx, bans); n > 0 {
+				d.log.Info("restored bans", "jail", rt.cfg.Name, "count", n)
+			}
+		}
+	}
+	srcCtx, srcCancel := context.WithCancel(ctx)
+	p.srcCancel = srcCancel
+	if err := p.startSources(srcCtx); err != nil {
+		_ = p.shutdown(false)
+		return nil, err
+	}
+	p.srcWG.Add(1)
+	go func() { defer p.srcWG.Done(); p.health.watch(srcCtx) }()
+	names := make([]string, 0, len(p.rt))
+	for n := range p.rt {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	d.log.Info("started", "jails", strings.Join(names, ", "))
+	return p, nil
+}
+
+func (d *Daemon) buildJail(ctx context.Context, jc *config.Jail, sched *schedule.Scheduler[jail.Key], merged command.Merged) (*jailRT, error) {
+	c, ic, err := jail.FromConfig(*jc)
+	if err != nil {
+		return nil, err
+	}
+	deps := ignore.Deps{Now: d.o.Clock.Now}
+	if d.self != nil {
+		deps.SelfAddrs = d.self
+	} else {
+		ic.Self = false
+	}
+	ign, err := ignore.New(ctx, ic, deps)
+	if err != nil {
+		if ign == nil {
+			return nil, err
+		}
+		d.log.Warn("ignoreip", "jail", jc.Name, "err", err)
+	}
+	var allow []netip.Prefix
+	if ign != nil {
+		allow = ign.Prefixes()
+	}
+	acts, err := action.Build(jc, allow, d.backends(merged))
+	if err != nil && usesXDP(jc) {
+		// No XDP here (no root, an old kernel): nftables enforces instead.
+		d.log.Warn("f2bx-xdp is not available; using f2bx-nftables", "jail", jc.Name, "err", err)
+		acts, err = action.Build(xdpToNft(jc), allow, d.backends(merged))
+	}
+	if err != nil {
+		return nil, err
+	}
+	deps2 := jail.Deps{Clock: d.o.Clock, Log: d.log, Ignore: ign, Actions: acts, Scheduler: sched, History: d.history, Store: d.writer}
+	j, err := jail.New(c, deps2)
+	if err != nil {
+		return nil, err
+	}
+	return &jailRT{cfg: jc, j: j, ign: ign, acts: acts}, nil
+}
+
+func usesXDP(jc *config.Jail) bool {
+	for _, a := range jc.Actions {
+		if a.Backend() == config.BackendXDP {
+			return true
+		}
+	}
+	return false
+}
+
+// xdpToNft returns a copy of the jail with f2bx-xdp actions replaced by
+// f2bx-nftables.
+func xdpToNft(jc *config.Jail) *config.Jail {
+	c := *jc
+	c.Actions = nil
+	for _, a := range jc.Actions {
+		if a.Backend() == config.BackendXDP {
+			b := config.Action{Name: config.BackendNftables}
+			for _, o := range a.Options {
+				if o.Key == config.BackendOption {
+					o.Value = config.BackendNftables
+				}
+				b.Options = append(b.Options, o)
+			}
+			a = b
+		}
+		c.Actions = append(c.Actions, a)
+	}
+	return &c
+}
+
+// shutdown stops the sources (saving where they got to), lets the jails
+// hand over their queues, stops the actions (the XDP maps keep dropping
+// unless flush) and writes what the store has queued.
+func (p *pipeline) shutdown(flush bool) error {
+	p.stopOnce.Do(func() {
+		if p.srcCancel != nil {
+			p.srcCancel()
+		}
+		p.srcWG.Wait()
+		p.jailCancel()
+		p.jailWG.Wait()
+		var errs []error
+		ctx := context.Background()
+		for _, rt := range p.rt {
+			var banned []*jail.Ticket
+			for _, id := range rt.j.Status().Banned {
+				if tk, ok := rt.j.Banned(id); ok {
+					banned = append(banned, &tk)
+				}
+			}
+			if err := rt.acts.Close(ctx, banned, flush); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if p.d.writer != nil {
+			p.d.writer.Flush()
+		}
+		p.stopErr = errors.Join(errs...)
+		if p.stopErr != nil {
+			p.d.log.Warn("stopping actions", "err", p.stopErr)
+		}
+	})
+	return nil
+}
+
+// files returns the log files a jail follows now (its globs expanded).
+func (rt *jailRT) files() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, lp := range rt.cfg.LogPaths {
+		if isRing(lp.Path) {
+			if !seen[lp.Path] {
+				seen[lp.Path] = true
+				out = append(out, lp.Path)
+			}
+			continue
+		}
+		m, _ := filepath.Glob(lp.Path)
+		for _, f := range m {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+func (rt *jailRT) journal() bool { return strings.HasPrefix(rt.cfg.Backend, "systemd") }
