@@ -12,7 +12,12 @@ GOTAGS  := -tags '$(TAGS)'
 generate: deps
 	cd bpf && $(GO) generate ./
 
-.PHONY: generate all build test test-race bench bench-enforce bench-follow bench-jail bench-regex lint fuzz install deps clean
+## run: build and start the daemon in the foreground (root; the configuration
+## f2bx finds: /etc/f2bx, /etc/fail2ban, else the embedded defaults)
+run: build
+	./bin/f2bx start -f
+
+.PHONY: run generate all build test test-race bench bench-enforce bench-follow bench-jail bench-regex lint fuzz install deps clean
 
 all: build
 
@@ -67,8 +72,24 @@ lint:
 	$(GO) vet ./...
 	$(GO) vet $(GOTAGS) ./...
 
+## install: the binary, the systemd unit, an /etc/f2bx skeleton and /var/lib/f2bx
+## (FAIL2BAN_CLIENT=1 also links fail2ban-client to f2bx)
+UNITDIR ?= /lib/systemd/system
 install: build
 	install -D -m 0755 bin/f2bx $(DESTDIR)$(PREFIX)/bin/f2bx
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's#@PREFIX@#$(PREFIX)#g' dist/f2bx.service > $(DESTDIR)$(UNITDIR)/f2bx.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/f2bx.service
+	@# /etc/f2bx takes precedence over /etc/fail2ban: no skeleton where fail2ban's
+	@# configuration is in use (f2bx reads it as is; f2bx migrate converts it).
+	if [ -e $(DESTDIR)/etc/fail2ban/jail.conf ] && [ ! -e $(DESTDIR)/etc/f2bx ]; then \
+		echo "f2bx will read /etc/fail2ban; no /etc/f2bx skeleton installed"; \
+	else \
+		install -d -m 0755 $(DESTDIR)/etc/f2bx/jails.d $(DESTDIR)/etc/f2bx/filters.d; \
+		test -e $(DESTDIR)/etc/f2bx/f2bx.toml || install -m 0644 dist/f2bx.toml $(DESTDIR)/etc/f2bx/f2bx.toml; \
+	fi
+	install -d -m 0700 $(DESTDIR)/var/lib/f2bx
+	if [ "$(FAIL2BAN_CLIENT)" = 1 ]; then ln -sf f2bx $(DESTDIR)$(PREFIX)/bin/fail2ban-client; fi
 
 clean:
 	rm -rf bin

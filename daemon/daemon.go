@@ -52,6 +52,9 @@ type Options struct {
 	// StallAfter is how long a stage may hold one batch before the daemon
 	// declares it stalled and stops (default 5 min).
 	StallAfter time.Duration
+	// ActionGrace is how long a stop waits for busy actions (default
+	// 10 s).
+	ActionGrace time.Duration
 	// Version is what "version" answers.
 	Version string
 	// Metrics receives the daemon's counters; nil keeps none.
@@ -119,6 +122,9 @@ func New(o Options) (*Daemon, error) {
 	}
 	if o.StallAfter <= 0 {
 		o.StallAfter = 5 * time.Minute
+	}
+	if o.ActionGrace <= 0 {
+		o.ActionGrace = 10 * time.Second
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()

@@ -3,11 +3,13 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/f2bx/f2bx/action"
 	"github.com/f2bx/f2bx/action/command"
@@ -190,7 +192,16 @@ func (p *pipeline) shutdown(flush bool) error {
 		}
 		p.srcWG.Wait()
 		p.jailCancel()
-		p.jailWG.Wait()
+		// A jail whose action hangs must not hold the daemon forever: its
+		// queued bans are in the database and are restored at the next
+		// start.
+		waited := make(chan struct{})
+		go func() { p.jailWG.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(p.d.o.ActionGrace):
+			p.d.log.Warn("stopping: some actions are still busy; not waiting for them", "waited", p.d.o.ActionGrace)
+		}
 		var errs []error
 		ctx := context.Background()
 		for _, rt := range p.rt {
@@ -200,7 +211,7 @@ func (p *pipeline) shutdown(flush bool) error {
 					banned = append(banned, &tk)
 				}
 			}
-			if err := rt.acts.Close(ctx, banned, flush); err != nil {
+			if err := closeActions(ctx, rt, banned, flush, p.d.o.ActionGrace); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -239,3 +250,15 @@ func (rt *jailRT) files() []string {
 }
 
 func (rt *jailRT) journal() bool { return strings.HasPrefix(rt.cfg.Backend, "systemd") }
+
+// closeActions closes a jail's actions, waiting at most grace.
+func closeActions(ctx context.Context, rt *jailRT, banned []*jail.Ticket, flush bool, grace time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- rt.acts.Close(ctx, banned, flush) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(grace):
+		return fmt.Errorf("jail %s: actions still stopping after %v", rt.cfg.Name, grace)
+	}
+}

@@ -40,6 +40,7 @@ type serverFlags struct {
 	pinDir     string
 	reader     string
 	journalctl string
+	grace      time.Duration
 }
 
 func (f *serverFlags) register(cmd *cobra.Command) {
@@ -60,6 +61,7 @@ func (f *serverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.reader, "reader", "", `how log files are read: "pread" (default) or "uring"`)
 	fl.StringVar(&f.journalctl, "journalctl", "", "journalctl to run for systemd backends")
 	_ = fl.MarkHidden("journalctl")
+	fl.DurationVar(&f.grace, "action-grace", 10*time.Second, "how long a stop waits for busy actions")
 }
 
 func newStartCmd() *cobra.Command {
@@ -161,7 +163,7 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 	}
 	defer h.Close()
 	log := slog.New(h)
-	log.Info("Starting f2bx", "version", version, "config", cfg.Source.Kind+" "+cfg.Source.Dir)
+	log.Info("Starting f2bx", "version", version, "config", strings.TrimSpace(cfg.Source.Kind+" "+cfg.Source.Dir))
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
@@ -197,7 +199,7 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 		DBFile:  f.db,
 		XDP:     daemon.XDPOptions{PinDir: f.pinDir, Interfaces: f.xdpIfs, Mode: f.xdpMode},
 		Reader:  f.reader,
-		Version: version, Metrics: m,
+		Version: version, Metrics: m, ActionGrace: f.grace,
 		JournalCommand: f.journalctl,
 		OnReady: func() {
 			_, _ = sdnotify.Notify("READY=1\nSTATUS=banning")
