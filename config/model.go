@@ -133,6 +133,9 @@ type Action struct {
 	PythonArgs string `json:"python_args,omitempty"`
 }
 
+// RingPrefix marks a logpath that is a shared-memory ring ("ring:NAME").
+const RingPrefix = fail2ban.RingPrefix
+
 // BackendOption is the option that names an action's built-in backend.
 const BackendOption = fail2ban.BackendOption
 

@@ -101,16 +101,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	enc := json.NewEncoder(c)
-	if err := s.checkPeer(c); err != nil {
-		s.Log.Warn("control: refused a peer", "err", err)
-		_ = enc.Encode(Response{Error: err.Error(), Kind: KindDenied})
-		return
-	}
+	denied := s.checkPeer(c)
 	r := bufio.NewReaderSize(c, 64<<10)
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(s.Timeout))
 		line, err := r.ReadBytes('\n')
 		if err != nil {
+			return
+		}
+		if denied != nil {
+			// Answered after the request is read, so that the client
+			// gets the refusal rather than a broken pipe.
+			s.Log.Warn("control: refused a peer", "err", denied)
+			_ = enc.Encode(Response{Error: denied.Error(), Kind: KindDenied})
 			return
 		}
 		var req Request

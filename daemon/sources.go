@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/ringbuf"
 	"github.com/f2bx/f2bx/source"
 	"github.com/f2bx/f2bx/source/file"
@@ -16,8 +17,7 @@ import (
 	"github.com/f2bx/f2bx/store"
 )
 
-// ringPrefix marks a logpath that is a shared-memory ring ("ring:NAME").
-const ringPrefix = "ring:"
+const ringPrefix = config.RingPrefix
 
 func isRing(path string) bool { return strings.HasPrefix(path, ringPrefix) }
 

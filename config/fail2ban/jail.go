@@ -107,6 +107,10 @@ const (
 
 // Builtins are the action names f2bx enforces itself; they win over an
 // action.d file of the same name.
+// RingPrefix marks a logpath that is one of f2bx's shared-memory rings
+// ("ring:NAME").
+const RingPrefix = "ring:"
+
 var Builtins = map[string]bool{BackendXDP: true, BackendNftables: true}
 
 // BackendOption marks a built-in action in the stream: its value is the
@@ -348,6 +352,12 @@ func (j *jail) stream(allowNoFiles bool) ([]Command, error) {
 					p, tail = p[:i], p[i+1:]
 				}
 				j.globs = append(j.globs, LogGlob{Pattern: p, Tail: tail})
+				if strings.HasPrefix(p, RingPrefix) {
+					// f2bx's shared-memory ring: not a file.
+					found++
+					logs = append(logs, Command{"set", j.name, "addlogpath", p, tail})
+					continue
+				}
 				matches, err := globFiles(p)
 				if err != nil {
 					return nil, fmt.Errorf("jail %s: logpath %q: %w", j.name, p, err)

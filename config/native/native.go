@@ -290,7 +290,9 @@ func resolveJail(name string, t *JailTable, filters map[string]*FilterFile, o Op
 				p, tail = lp[:i], lp[i+1:] == "tail"
 			}
 			j.LogPaths = append(j.LogPaths, config.LogPath{Path: p, Tail: tail})
-			if m, err := o.Glob(p); err == nil && len(m) > 0 {
+			if strings.HasPrefix(p, config.RingPrefix) {
+				found = true // a shared-memory ring, created when missing
+			} else if m, err := o.Glob(p); err == nil && len(m) > 0 {
 				found = true
 			}
 		}

@@ -1,0 +1,266 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/control"
+	"github.com/f2bx/f2bx/ringbuf"
+)
+
+// testJail is an sshd-like jail whose action records bans in a file.
+func testJail(name, acts string) *config.Jail {
+	return &config.Jail{
+		Name: name, MaxRetry: 3, MaxMatches: 3, FindTime: config.DurationOf(600), BanTime: config.DurationOf(3600),
+		Filter: config.Filter{UseDNS: "no", MaxLines: 1,
+			FailRegex: []string{`Failed password for \S+ from <HOST>`}},
+		Actions: []config.Action{{Name: "record", Options: []config.Option{
+			{Key: "actionban", Value: "echo ban <ip> >> " + acts},
+			{Key: "actionunban", Value: "echo unban <ip> >> " + acts}}}},
+	}
+}
+
+// run starts a daemon on cfg and returns it with a function that stops it
+// and returns Run's error.
+func run(t *testing.T, cfg *config.Config, mod func(*Options)) (*Daemon, func() error) {
+	t.Helper()
+	o := Options{Config: cfg, DBFile: "none", Version: "test"}
+	if mod != nil {
+		mod(&o)
+	}
+	ready := make(chan struct{})
+	o.OnReady = func() { close(ready) }
+	d, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("daemon stopped while starting: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("daemon did not start")
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatal("daemon did not stop")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return d, stop
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for " + what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func banned(t *testing.T, d *Daemon, jail string) string {
+	t.Helper()
+	v, err := d.Handle(context.Background(), []string{"get", jail, "banned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(v.([]string), " ")
+}
+
+// TestRingSource: a jail reading a shared-memory ring with two reader
+// goroutines bans from lines written into any segment.
+func TestRingSource(t *testing.T) {
+	name := fmt.Sprintf("f2bxtest-%d", os.Getpid())
+	r, err := ringbuf.Create(name, ringbuf.Options{Segments: 2, Lines: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ringbuf.Remove(name)
+	defer r.Close()
+	acts := filepath.Join(t.TempDir(), "acts")
+	j := testJail("app", acts)
+	j.LogPaths = []config.LogPath{{Path: "ring:" + name}}
+	d, stop := run(t, &config.Config{Jails: []*config.Jail{j}}, func(o *Options) { o.RingReaders = 2 })
+	for seg := range 2 {
+		w, err := r.NewWriter(seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip := fmt.Sprintf("192.0.2.%d", 50+seg)
+		for range 3 {
+			if err := w.Write([]byte("Failed password for root from " + ip + " port 22")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Close()
+	}
+	waitFor(t, "ring bans", func() bool { return banned(t, d, "app") == "192.0.2.50 192.0.2.51" })
+	v, _ := d.Handle(context.Background(), []string{"status", "app"})
+	b, _ := json.Marshal(v)
+	if !strings.Contains(string(b), `["File list",["ring:`+name+`"]]`) {
+		t.Fatalf("status: %s", b)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stat(); len(st.Readers) != 0 {
+		t.Fatalf("the daemon's reader is still attached: %+v", st.Readers)
+	}
+}
+
+// fakeJournalctl writes a journalctl that records its arguments and prints
+// entries, then waits (or exits with the given line).
+func fakeJournalctl(t *testing.T, dir, entries, then string) (cmd, args string) {
+	data := filepath.Join(dir, "entries.json")
+	args = filepath.Join(dir, "args")
+	os.WriteFile(data, []byte(entries), 0o644)
+	cmd = filepath.Join(dir, "journalctl")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" >> " + args + "\ncat " + data + "\n" + then + "\n"
+	if err := os.WriteFile(cmd, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, args
+}
+
+func entry(msg, cursor string, at time.Time) string {
+	b, _ := json.Marshal(map[string]string{"MESSAGE": msg, "__CURSOR": cursor, "__REALTIME_TIMESTAMP": fmt.Sprint(at.UnixMicro()), "_COMM": "sshd"})
+	return string(b) + "\n"
+}
+
+// TestJournalSource: a systemd jail bans from journal entries; the cursor
+// is saved and the next start resumes after it.
+func TestJournalSource(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	var entries string
+	for i := range 3 {
+		entries += entry("Failed password for root from 192.0.2.60 port 22", fmt.Sprintf("c%d", i), now)
+	}
+	cmd, args := fakeJournalctl(t, dir, entries, "exec sleep 30")
+	j := testJail("sshd", filepath.Join(dir, "acts"))
+	j.Backend = "systemd"
+	j.JournalMatch = [][]string{{"_COMM=sshd"}}
+	db := filepath.Join(dir, "f2bx.db")
+	cfg := &config.Config{Jails: []*config.Jail{j}}
+	d, stop := run(t, cfg, func(o *Options) { o.JournalCommand, o.DBFile = cmd, db })
+	waitFor(t, "journal ban", func() bool { return banned(t, d, "sshd") == "192.0.2.60" })
+	v, _ := d.Handle(context.Background(), []string{"status", "sshd"})
+	b, _ := json.Marshal(v)
+	if !strings.Contains(string(b), `["Journal matches",["_COMM=sshd"]]`) {
+		t.Fatalf("status: %s", b)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	d, stop = run(t, cfg, func(o *Options) { o.JournalCommand, o.DBFile = cmd, db })
+	waitFor(t, "restored ban", func() bool { return banned(t, d, "sshd") == "192.0.2.60" })
+	waitFor(t, "journalctl to run again", func() bool {
+		a, _ := os.ReadFile(args)
+		return strings.Count(string(a), "--follow") == 2
+	})
+	stop()
+	a, _ := os.ReadFile(args)
+	if !strings.Contains(string(a), "--after-cursor=c2") && !strings.Contains(string(a), "--after-cursor\nc2") {
+		t.Fatalf("the second start did not resume after the saved cursor:\n%s", a)
+	}
+}
+
+// TestFailingSourceStopsDaemon: a source that fails stops the daemon with
+// an error instead of leaving it running half-alive.
+func TestFailingSourceStopsDaemon(t *testing.T) {
+	dir := t.TempDir()
+	cmd, _ := fakeJournalctl(t, dir, "", "sleep 0.2; echo 'No journal files were found.' >&2; exit 1")
+	j := testJail("sshd", filepath.Join(dir, "acts"))
+	j.Backend = "systemd"
+	d, err := New(Options{Config: &config.Config{Jails: []*config.Jail{j}}, DBFile: "none", JournalCommand: cmd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "journal") {
+			t.Fatalf("Run returned %v, want the journal's failure", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the daemon kept running after its source failed")
+	}
+}
+
+// TestCommands: fail2ban's commands on a running daemon.
+func TestCommands(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "auth.log")
+	os.WriteFile(log, nil, 0o644)
+	j := testJail("sshd", filepath.Join(dir, "acts"))
+	j.LogPaths = []config.LogPath{{Path: log}}
+	j.IgnoreIP = []string{"192.0.2.99"}
+	d, _ := run(t, &config.Config{Jails: []*config.Jail{j}}, nil)
+	ctx := context.Background()
+	call := func(cmd ...string) any {
+		v, err := d.Handle(ctx, cmd)
+		if err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+		b, _ := json.Marshal(v)
+		v2, _ := control.Decode(b)
+		return v2
+	}
+	if got := control.Beautify([]string{"set", "sshd", "banip"}, call("set", "sshd", "banip", "192.0.2.70", "::ffff:192.0.2.71")); got != "2" {
+		t.Fatalf("banip: %s", got)
+	}
+	if got := control.PyRepr(call("banned", "192.0.2.71")); got != "[['sshd']]" {
+		t.Fatalf("banned: %s", got)
+	}
+	if got := control.PyRepr(call("set", "sshd", "bantime", "1d")); got != "86400" {
+		t.Fatalf("set bantime: %s", got)
+	}
+	if got := control.PyRepr(call("set", "sshd", "addignoreip", "198.51.100.0/24")); got != "['192.0.2.99', '198.51.100.0/24']" {
+		t.Fatalf("addignoreip: %s", got)
+	}
+	if got := control.PyRepr(call("set", "sshd", "delignoreip", "192.0.2.99")); got != "['198.51.100.0/24']" {
+		t.Fatalf("delignoreip: %s", got)
+	}
+	if got := call("get", "sshd", "banip", "--with-time"); !strings.Contains(control.Beautify([]string{"get", "sshd", "banip", "--with-time"}, got), "192.0.2.70 \t") {
+		t.Fatalf("banip --with-time: %v", got)
+	}
+	if got := control.PyRepr(call("unban", "192.0.2.70", "192.0.2.200")); got != "1" {
+		t.Fatalf("unban: %s", got)
+	}
+	if _, err := d.Handle(ctx, []string{"set", "sshd", "unbanip", "--report-absent", "192.0.2.200"}); err == nil {
+		t.Fatal("unbanip --report-absent of an address not banned succeeded")
+	}
+	if _, err := d.Handle(ctx, []string{"status", "nojail"}); control.KindOf(err) != control.KindUnknownJail {
+		t.Fatalf("unknown jail: %v", err)
+	}
+	if _, err := d.Handle(ctx, []string{"frobnicate"}); control.KindOf(err) != control.KindInvalid {
+		t.Fatalf("invalid command: %v", err)
+	}
+	if got := control.PyRepr(call("unban", "--all")); got != "1" {
+		t.Fatalf("unban --all: %s", got)
+	}
+}
