@@ -17,7 +17,7 @@ generate: deps
 run: build
 	./bin/f2bx start -f
 
-.PHONY: run generate all build test test-race bench bench-enforce bench-follow bench-jail bench-regex lint fuzz install deps clean
+.PHONY: run generate all build test test-race bench bench-enforce bench-follow bench-ingest bench-jail bench-regex lint fuzz install deps clean
 
 all: build
 
@@ -41,6 +41,7 @@ bench: deps
 	$(MAKE) bench-regex
 	$(MAKE) bench-enforce
 	$(MAKE) bench-follow
+	$(MAKE) bench-ingest
 
 ## bench-enforce: CPU per dropped packet, XDP against nftables, and ban insert rates (root; namespaces)
 bench-enforce:
@@ -93,6 +94,10 @@ install: build
 
 clean:
 	rm -rf bin
+
+## bench-ingest: the daemon following a file and a ring at rising rates: lines/s kept up with, lag, ban latency (root)
+bench-ingest: deps
+	$(GO) run $(GOTAGS) ./tests/bench/ingest
 
 ## bench-follow: log follower lines/s, io_uring against pread and nxadm/tail, on 1 and 1,000 files
 bench-follow:

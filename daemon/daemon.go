@@ -59,6 +59,9 @@ type Options struct {
 	Version string
 	// Metrics receives the daemon's counters; nil keeps none.
 	Metrics *Metrics
+	// AfterBan, when set, is called after the actions carried out a batch
+	// of bans (benchmarks measure the ban latency with it).
+	AfterBan func(jail string, batch []*jail.Ticket, at time.Time)
 	// OnReady is called once the first pipeline runs (sd_notify READY=1).
 	OnReady func()
 }

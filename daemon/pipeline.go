@@ -144,7 +144,14 @@ func (d *Daemon) buildJail(ctx context.Context, jc *config.Jail, sched *schedule
 	if err != nil {
 		return nil, err
 	}
-	deps2 := jail.Deps{Clock: d.o.Clock, Log: d.log, Ignore: ign, Actions: acts, Scheduler: sched, History: d.history, Store: d.writer}
+	var actions interface {
+		jail.Actions
+		jail.Prolonger
+	} = acts
+	if d.o.AfterBan != nil {
+		actions = observed{acts, jc.Name, d.o.AfterBan, d.o.Clock.Now}
+	}
+	deps2 := jail.Deps{Clock: d.o.Clock, Log: d.log, Ignore: ign, Actions: actions, Scheduler: sched, History: d.history, Store: d.writer}
 	j, err := jail.New(c, deps2)
 	if err != nil {
 		return nil, err
@@ -261,4 +268,19 @@ func closeActions(ctx context.Context, rt *jailRT, banned []*jail.Ticket, flush 
 	case <-time.After(grace):
 		return fmt.Errorf("jail %s: actions still stopping after %v", rt.cfg.Name, grace)
 	}
+}
+
+// observed tells Options.AfterBan of every ban batch the actions carried
+// out (benchmarks measure ban latency with it).
+type observed struct {
+	*action.Set
+	jail string
+	hook func(jail string, batch []*jail.Ticket, at time.Time)
+	now  func() time.Time
+}
+
+func (o observed) Ban(ctx context.Context, batch []*jail.Ticket) error {
+	err := o.Set.Ban(ctx, batch)
+	o.hook(o.jail, batch, o.now())
+	return err
 }

@@ -1,0 +1,345 @@
+// Command ingest measures the daemon's ingestion: a writer appends sshd
+// log lines to a file (or writes them into a shared-memory ring) at a
+// fixed rate, half of them failures from N attacking addresses, while the
+// daemon (in this process, with the XDP action on the loopback interface
+// of a network namespace it creates and deletes) follows them. It prints
+// the lines/s the daemon kept up with, the lag at the middle and at the
+// end of each run (a lag that grows means the rate is not sustained), and
+// the ban latency: from the moment an address's maxretry-th failure line
+// was written to the moment its ban was in the XDP map (p50/p99).
+// Needs root.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/config/load"
+	"github.com/f2bx/f2bx/daemon"
+	"github.com/f2bx/f2bx/internal/netns"
+	"github.com/f2bx/f2bx/jail"
+	"github.com/f2bx/f2bx/ringbuf"
+)
+
+func main() {
+	rates := flag.String("rates", "100000,300000,1000000,2000000", "writer rates in lines/s")
+	addrs := flag.String("addrs", "254,10000", "attacking addresses per run")
+	secs := flag.Float64("seconds", 3, "seconds of writing per run")
+	sources := flag.String("sources", "file,ring", "file, ring or both")
+	flag.Parse()
+	if why := netns.Available(); why != "" {
+		log.Fatal(why)
+	}
+	ns, err := netns.New("f2bxingest")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ns.Close()
+	fmt.Printf("%-5s %7s %9s %12s %12s %11s %11s %9s %9s %9s\n", "src", "addrs", "rate", "written/s", "processed/s", "lag mid", "lag end", "bans", "p50", "p99")
+	for _, src := range strings.Split(*sources, ",") {
+		for _, a := range ints(*addrs) {
+			for _, r := range ints(*rates) {
+				res, err := runOnce(ns, src, a, r, time.Duration(*secs*float64(time.Second)))
+				if err != nil {
+					log.Fatalf("%s %d addrs at %d/s: %v", src, a, r, err)
+				}
+				fmt.Printf("%-5s %7d %9d %12.0f %12.0f %11d %11d %9d %9s %9s\n", src, a, r, res.written, res.processed, res.lagMid, res.lagEnd, res.bans, fmtDur(res.p50), fmtDur(res.p99))
+			}
+		}
+	}
+	fmt.Println("\nlag: lines written but not yet processed (mid-run, and when the writer stopped).")
+	fmt.Println("fail2ban, measured earlier on this machine (issue 7): ~10k lines/s sustained without bans,")
+	fmt.Println("1-2k failure lines/s during ban bursts, ban latency p50 12.9 s.")
+}
+
+type result struct {
+	written, processed float64
+	lagMid, lagEnd     int64
+	bans               int
+	p50, p99           time.Duration
+}
+
+func ints(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		var n int
+		fmt.Sscan(f, &n)
+		out = append(out, n)
+	}
+	return out
+}
+
+func fmtDur(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	if d < time.Millisecond {
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
+	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+}
+
+// sshdJail returns the embedded sshd jail with maxretry 3, reading path.
+func sshdJail(path string) (*config.Jail, error) {
+	res, err := load.Load(load.Options{StandardDirs: []string{}, AllowNoFiles: true})
+	if err != nil {
+		return nil, err
+	}
+	j := res.Config.Jail("sshd")
+	if j == nil {
+		return nil, fmt.Errorf("no embedded sshd jail")
+	}
+	c := *j
+	c.Backend, c.JournalMatch = "auto", nil
+	c.LogPaths = []config.LogPath{{Path: path}}
+	c.MaxRetry, c.BanTime = 3, config.DurationOf(3600)
+	c.IgnoreIP, c.IgnoreSelf = nil, false
+	c.Filter.UseDNS = "no"
+	c.Actions = []config.Action{{Name: config.BackendXDP, Options: []config.Option{{Key: config.BackendOption, Value: config.BackendXDP}}}}
+	return &c, nil
+}
+
+func addr(i int) string {
+	a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
+	return a.String()
+}
+
+func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (result, error) {
+	var res result
+	dir, err := os.MkdirTemp("", "f2bx-ingest")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+	logPath := filepath.Join(dir, "auth.log")
+	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
+		return res, err
+	}
+	path := logPath
+	ringName := fmt.Sprintf("f2bxingest-%d", os.Getpid())
+	var ring *ringbuf.Ring
+	if src == "ring" {
+		ring, err = ringbuf.Create(ringName, ringbuf.Options{Segments: 1, Lines: 1 << 20})
+		if err != nil {
+			return res, err
+		}
+		defer ringbuf.Remove(ringName)
+		defer ring.Close()
+		path = "ring:" + ringName
+	}
+	j, err := sshdJail(path)
+	if err != nil {
+		return res, err
+	}
+	// Write times of each address's maxretry-th failure, and ban times.
+	var mu sync.Mutex
+	third := make([]time.Time, nAddrs)
+	banned := make([]time.Time, nAddrs)
+	index := map[string]int{}
+	for i := range nAddrs {
+		index[addr(i)] = i
+	}
+	m := daemon.NewMetrics()
+	ready := make(chan struct{})
+	d, err := daemon.New(daemon.Options{
+		Config: &config.Config{Jails: []*config.Jail{j}}, DBFile: "none", Metrics: m,
+		XDP:         daemon.XDPOptions{PinDir: "none", Interfaces: []string{"lo"}, Mode: "generic"},
+		Log:         slog.New(slog.DiscardHandler),
+		RingReaders: 1,
+		OnReady:     func() { close(ready) },
+		AfterBan: func(_ string, batch []*jail.Ticket, at time.Time) {
+			mu.Lock()
+			for _, tk := range batch {
+				if i, ok := index[tk.ID]; ok && banned[i].IsZero() {
+					banned[i] = at
+				}
+			}
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		return res, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- ns.Do(func() error { return d.Run(ctx) }) }()
+	select {
+	case <-ready:
+	case err := <-runErr:
+		cancel()
+		return res, fmt.Errorf("daemon: %v", err)
+	}
+	// Start writing once the follower has the file open (its start-up is
+	// not ingestion).
+	for src == "file" {
+		if st, ok := m.Follower(); ok && st.Files > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	processed := func() int64 {
+		var n uint64
+		for _, s := range m.Sources() {
+			n += s.Lines
+		}
+		return int64(n)
+	}
+	// Warm up: one address banned before the measured run (the first ban
+	// pays for the action's start).
+	var written atomic.Int64
+	w := newWriter(logPath, ring)
+	warm := []byte(time.Now().Format("Jan _2 15:04:05") + " host sshd[7]: Failed password for invalid user admin from 198.19.0.1 port 4242 ssh2")
+	if err := w.write([][]byte{warm, warm, warm}); err != nil {
+		cancel()
+		return res, err
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if v, _ := d.Handle(ctx, []string{"get", "sshd", "banned", "198.19.0.1"}); v == 1 {
+			break
+		}
+	}
+	base := processed()
+	start := time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	var lagMid int64
+	midAt := start.Add(dur / 2)
+	line := 0
+	buf := make([][]byte, 0, 4096)
+	for now := range tick.C {
+		el := now.Sub(start)
+		if el >= dur {
+			break
+		}
+		want := int(el.Seconds() * float64(rate))
+		buf = buf[:0]
+		stamp := now.Format("Jan _2 15:04:05")
+		var marks []int
+		for ; line < want; line++ {
+			if line%2 == 1 {
+				buf = append(buf, []byte(stamp+" host sshd[7]: Accepted publickey for deploy from 203.0.113.9 port 2222 ssh2"))
+				continue
+			}
+			k := line / 2
+			a := k % nAddrs
+			if k/nAddrs == 2 { // the maxretry-th failure of address a
+				marks = append(marks, a)
+			}
+			buf = append(buf, []byte(stamp+" host sshd[7]: Failed password for invalid user admin from "+addr(a)+" port 4242 ssh2"))
+		}
+		if err := w.write(buf); err != nil {
+			cancel()
+			return res, err
+		}
+		t := time.Now()
+		mu.Lock()
+		for _, a := range marks {
+			third[a] = t
+		}
+		mu.Unlock()
+		written.Store(int64(line))
+		if lagMid == 0 && now.After(midAt) {
+			lagMid = written.Load() - (processed() - base)
+		}
+	}
+	tick.Stop()
+	elapsed := time.Since(start)
+	res.written = float64(written.Load()) / elapsed.Seconds()
+	res.lagEnd = written.Load() - (processed() - base)
+	res.lagMid = lagMid
+	// Let it catch up (bounded), then stop.
+	deadline := time.Now().Add(30 * time.Second)
+	for processed()-base < written.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	done := time.Since(start)
+	res.processed = float64(processed()-base) / done.Seconds()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	if err := <-runErr; err != nil {
+		return res, fmt.Errorf("daemon: %v", err)
+	}
+	w.close()
+	var lat []time.Duration
+	mu.Lock()
+	for i := range nAddrs {
+		if !banned[i].IsZero() && !third[i].IsZero() {
+			l := banned[i].Sub(third[i])
+			if l < 0 {
+				l = 0 // banned before the writer noted the time (same millisecond batch)
+			}
+			lat = append(lat, l)
+		}
+	}
+	mu.Unlock()
+	res.bans = len(lat)
+	if len(lat) > 0 {
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		res.p50 = lat[len(lat)/2]
+		res.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	return res, nil
+}
+
+// writer appends lines to the log file, or writes them into the ring.
+type writer struct {
+	f  *os.File
+	bw *bufio.Writer
+	rw *ringbuf.Writer
+}
+
+func newWriter(path string, ring *ringbuf.Ring) *writer {
+	if ring != nil {
+		rw, err := ring.NewWriter(0)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return &writer{rw: rw}
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return &writer{f: f, bw: bufio.NewWriterSize(f, 1<<20)}
+}
+
+func (w *writer) write(lines [][]byte) error {
+	if w.rw != nil {
+		for len(lines) > 0 {
+			n, err := w.rw.WriteV(lines)
+			lines = lines[n:]
+			if err != nil && err != ringbuf.ErrFull {
+				return err
+			}
+			if err == ringbuf.ErrFull {
+				time.Sleep(50 * time.Microsecond) // lossless: wait for the reader
+			}
+		}
+		return nil
+	}
+	for _, l := range lines {
+		w.bw.Write(l)
+		w.bw.WriteByte('\n')
+	}
+	return w.bw.Flush()
+}
+
+func (w *writer) close() {
+	if w.rw != nil {
+		w.rw.Close()
+		return
+	}
+	w.f.Close()
+}
