@@ -73,6 +73,19 @@ func call(cmd *cobra.Command, c control.Client, words ...string) error {
 	return nil
 }
 
+// callRaw sends a command and returns the successful response, or the
+// error fail2ban-client would exit with.
+func callRaw(c control.Client, words ...string) (control.Response, error) {
+	r, err := c.Call(words...)
+	if err != nil {
+		return r, &exitError{code: 255, msg: err.Error()}
+	}
+	if !r.OK {
+		return r, &exitError{code: 255, msg: control.BeautifyError(r)}
+	}
+	return r, nil
+}
+
 // simpleCmd is a client command that sends prefix + args.
 func simpleCmd(use, short string, args cobra.PositionalArgs, words func(args []string) []string) *cobra.Command {
 	var f clientFlags
@@ -96,12 +109,9 @@ func newStatusCmd() *cobra.Command {
 			if !asJSON {
 				return call(cmd, f.client(), words...)
 			}
-			r, err := f.client().Call(words...)
+			r, err := callRaw(f.client(), words...)
 			if err != nil {
-				return &exitError{code: 255, msg: err.Error()}
-			}
-			if !r.OK {
-				return &exitError{code: 255, msg: control.BeautifyError(r)}
+				return err
 			}
 			v, err := control.Decode(r.Value)
 			if err != nil {
@@ -127,12 +137,9 @@ func newBannedCmd() *cobra.Command {
 		Use:   "banned [IP...]",
 		Short: "List the bans with their XDP drop counters",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := f.client().Call(append([]string{"xdp-banned"}, args...)...)
+			r, err := callRaw(f.client(), append([]string{"xdp-banned"}, args...)...)
 			if err != nil {
-				return &exitError{code: 255, msg: err.Error()}
-			}
-			if !r.OK {
-				return &exitError{code: 255, msg: control.BeautifyError(r)}
+				return err
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/f2bx/f2bx/internal/pyrepr"
 )
 
 // pyRepr renders v as Python's repr() does, for the values of a command
@@ -20,7 +22,7 @@ func writeRepr(b *strings.Builder, v any) {
 	case nil:
 		b.WriteString("None")
 	case string:
-		writeStrRepr(b, x)
+		pyrepr.WriteQuote(b, x)
 	case bool:
 		if x {
 			b.WriteString("True")
@@ -35,7 +37,7 @@ func writeRepr(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeStrRepr(b, e)
+			pyrepr.WriteQuote(b, e)
 		}
 		b.WriteByte(']')
 	case []any:
@@ -53,7 +55,7 @@ func writeRepr(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeStrRepr(b, k)
+			pyrepr.WriteQuote(b, k)
 			b.WriteString(": ")
 			writeRepr(b, x.m[k])
 		}
@@ -61,50 +63,6 @@ func writeRepr(b *strings.Builder, v any) {
 	default:
 		fmt.Fprintf(b, "%v", x)
 	}
-}
-
-// writeStrRepr quotes s as Python's str repr: single quotes unless s holds
-// a single quote and no double quote, printable characters kept as they are.
-func writeStrRepr(b *strings.Builder, s string) {
-	q := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = '"'
-	}
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == rune(q) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(b, `\x%02x`, r)
-		case r < 0x7f:
-			b.WriteRune(r)
-		case isPyPrintable(r):
-			b.WriteRune(r)
-		case r <= 0xff:
-			fmt.Fprintf(b, `\x%02x`, r)
-		case r <= 0xffff:
-			fmt.Fprintf(b, `\u%04x`, r)
-		default:
-			fmt.Fprintf(b, `\U%08x`, r)
-		}
-	}
-	b.WriteByte(q)
-}
-
-// isPyPrintable approximates Python's str.isprintable for one character.
-func isPyPrintable(r rune) bool {
-	if r == ' ' {
-		return true
-	}
-	return unicode.IsPrint(r) && !unicode.Is(unicode.Zs, r)
 }
 
 // pyStr renders v as Python's str() does.
