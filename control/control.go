@@ -76,3 +76,17 @@ type Pair struct {
 func (p Pair) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]any{p.Key, p.Value})
 }
+
+// BannedRow is one ban as "f2bx banned" lists it: its jail(s), its end,
+// and what the XDP program dropped for it.
+type BannedRow struct {
+	ID    string   `json:"id"`
+	Jails []string `json:"jails"`
+	// End is RFC 3339; empty for a ban without end.
+	End      string `json:"end,omitempty"`
+	Packets  uint64 `json:"packets"`
+	Bytes    uint64 `json:"bytes"`
+	LastDrop string `json:"last_drop,omitempty"`
+	// Enforced says the ban is in the XDP map.
+	Enforced bool `json:"enforced"`
+}

@@ -152,7 +152,7 @@ func (d *Daemon) banned(ids []string) any {
 		for _, id := range ids {
 			in := []string{}
 			for _, n := range names {
-				if _, ok := p.rt[n].j.Banned(canonicalID(id)); ok {
+				if _, ok := p.rt[n].j.Banned(id); ok {
 					in = append(in, n)
 				}
 			}
@@ -178,10 +178,9 @@ func (d *Daemon) unban(ctx context.Context, args []string) (any, error) {
 	if len(args) == 0 {
 		return nil, control.Invalid("")
 	}
-	ids := canonicalIDs(args)
 	n := 0
 	for _, j := range p.jails {
-		n += len(ids) - len(j.Unban(ctx, ids))
+		n += len(args) - len(j.Unban(ctx, args))
 	}
 	return n, nil
 }
@@ -210,22 +209,11 @@ func (d *Daemon) set(ctx context.Context, args []string) (any, error) {
 		if err := need(1); err != nil {
 			return nil, err
 		}
-		ids := canonicalIDs(vals)
-		before := 0
-		for _, id := range ids {
-			if _, ok := j.Banned(id); ok {
-				before++
-			}
-		}
-		if err := j.BanManually(ctx, ids); err != nil {
+		before := countBanned(j, vals)
+		if err := j.BanManually(ctx, vals); err != nil {
 			return nil, err
 		}
-		after := 0
-		for _, id := range ids {
-			if _, ok := j.Banned(id); ok {
-				after++
-			}
-		}
+		after := countBanned(j, vals)
 		return after - before, nil
 	case "unbanip":
 		report := false
@@ -235,12 +223,11 @@ func (d *Daemon) set(ctx context.Context, args []string) (any, error) {
 		if err := need(1); err != nil {
 			return nil, err
 		}
-		ids := canonicalIDs(vals)
-		missed := j.Unban(ctx, ids)
+		missed := j.Unban(ctx, vals)
 		if report && len(missed) > 0 {
 			return nil, fmt.Errorf("not banned: %s", control.PyRepr(toAny(missed)))
 		}
-		return len(ids) - len(missed), nil
+		return len(vals) - len(missed), nil
 	case "maxretry":
 		if err := need(1); err != nil {
 			return nil, err
@@ -327,7 +314,7 @@ func (d *Daemon) get(args []string) (any, error) {
 		}
 		var out []any
 		for _, id := range args[2:] {
-			_, ok := j.Banned(canonicalID(id))
+			_, ok := j.Banned(id)
 			out = append(out, boolInt(ok))
 		}
 		if len(out) == 1 {
@@ -361,7 +348,7 @@ func (d *Daemon) get(args []string) (any, error) {
 	case "ignoreself":
 		return c.IgnoreSelf, nil
 	case "ignoreip":
-		return nonNil(rt.ignoreIP()), nil
+		return nonNil(rt.ign.IgnoreIP()), nil
 	case "ignorecommand":
 		return c.IgnoreCommand, nil
 	case "ignorecache":
@@ -456,20 +443,10 @@ func (d *Daemon) banList(rt *jailRT, withTime bool) []string {
 	return out
 }
 
-func (rt *jailRT) ignoreIP() []string {
-	if rt.ign == nil {
-		return rt.cfg.IgnoreIP
-	}
-	return rt.ign.IgnoreIP()
-}
-
 // changeIgnore adds or removes ignoreip entries and resolves the jail's
 // ignore list again.
 func (d *Daemon) changeIgnore(ctx context.Context, rt *jailRT, add bool, vals []string) error {
-	if rt.ign == nil {
-		return control.Invalid("the jail has no ignore list")
-	}
-	list := rt.ignoreIP()
+	list := rt.ign.IgnoreIP()
 	for _, v := range vals {
 		if add {
 			list = append(list, v)
@@ -492,19 +469,10 @@ func (d *Daemon) xdpBanned(ids []string) (any, error) {
 	bl := d.blacklist
 	d.backendMu.Unlock()
 	p := d.pipeline()
-	type row struct {
-		ID       string   `json:"id"`
-		Jails    []string `json:"jails"`
-		End      string   `json:"end,omitempty"`
-		Packets  uint64   `json:"packets"`
-		Bytes    uint64   `json:"bytes"`
-		LastDrop string   `json:"last_drop,omitempty"`
-		Enforced bool     `json:"enforced"`
-	}
-	var rows []row
+	var rows []control.BannedRow
 	want := map[string]bool{}
 	for _, id := range ids {
-		want[canonicalID(id)] = true
+		want[jail.CanonicalID(id)] = true
 	}
 	now := d.o.Clock.Now()
 	if p != nil {
@@ -515,7 +483,7 @@ func (d *Daemon) xdpBanned(ids []string) (any, error) {
 					continue
 				}
 				tk, _ := rt.j.Banned(id)
-				r := row{ID: id, Jails: []string{n}}
+				r := control.BannedRow{ID: id, Jails: []string{n}}
 				if end, ok := tk.End(); ok {
 					r.End = end.Format(time.RFC3339)
 				}
@@ -531,25 +499,18 @@ func (d *Daemon) xdpBanned(ids []string) (any, error) {
 			}
 		}
 	}
-	if rows == nil {
-		rows = []row{}
-	}
-	return rows, nil
+	return nonNil(rows), nil
 }
 
-func canonicalID(id string) string {
-	if a, err := netip.ParseAddr(id); err == nil {
-		return a.Unmap().String()
+// countBanned counts the ids the jail bans.
+func countBanned(j *jail.Jail, ids []string) int {
+	n := 0
+	for _, id := range ids {
+		if _, ok := j.Banned(id); ok {
+			n++
+		}
 	}
-	return id
-}
-
-func canonicalIDs(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = canonicalID(id)
-	}
-	return out
+	return n
 }
 
 func boolInt(b bool) int {

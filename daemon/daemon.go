@@ -172,13 +172,15 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		}
 		select {
 		case <-ctx.Done():
-			return p.shutdown(false)
+			p.shutdown(false)
+			return nil
 		case s := <-d.stop:
 			flush = s.flush
-			return p.shutdown(s.flush)
+			p.shutdown(s.flush)
+			return nil
 		case err := <-d.fatal:
 			d.log.Error("stopping: a stage failed", "err", err)
-			_ = p.shutdown(false)
+			p.shutdown(false)
 			return err
 		case r := <-d.reload:
 			err := d.doReload(p, r)
@@ -204,9 +206,7 @@ func (d *Daemon) doReload(p *pipeline, r reloadRequest) error {
 		n := p.jails.UnbanAll(context.Background())
 		d.log.Info("reload: unbanned every address", "count", n)
 	}
-	if serr := p.shutdown(false); serr != nil {
-		d.log.Warn("reload: stopping the pipeline", "err", serr)
-	}
+	p.shutdown(false)
 	if err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}

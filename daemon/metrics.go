@@ -37,8 +37,7 @@ func (m *Metrics) source(name string) *sourceCounters {
 	return c
 }
 
-func (m *Metrics) lines(source string, lines, matched, cut int) {
-	c := m.source(source)
+func (c *sourceCounters) add(lines, matched, cut int) {
 	c.lines.Add(uint64(lines))
 	c.matched.Add(uint64(matched))
 	c.cut.Add(uint64(cut))
@@ -104,6 +103,9 @@ type Snapshot struct {
 	// XDP is nil without the XDP backend.
 	XDP *xdp.Totals
 }
+
+// Metrics returns the daemon's counters.
+func (d *Daemon) Metrics() *Metrics { return d.o.Metrics }
 
 // Snapshot reads the jails' counters and the XDP program's totals.
 func (d *Daemon) Snapshot() Snapshot {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +37,6 @@ type pipeline struct {
 	health     *health
 
 	stopOnce sync.Once
-	stopErr  error
 }
 
 // jailRT is a running jail with what belongs to it.
@@ -99,17 +96,12 @@ func (d *Daemon) startPipeline(ctx context.Context, cfg *config.Config) (*pipeli
 	srcCtx, srcCancel := context.WithCancel(ctx)
 	p.srcCancel = srcCancel
 	if err := p.startSources(srcCtx); err != nil {
-		_ = p.shutdown(false)
+		p.shutdown(false)
 		return nil, err
 	}
 	p.srcWG.Add(1)
 	go func() { defer p.srcWG.Done(); p.health.watch(srcCtx) }()
-	names := make([]string, 0, len(p.rt))
-	for n := range p.rt {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	d.log.Info("started", "jails", strings.Join(names, ", "))
+	d.log.Info("started", "jails", strings.Join(p.names(), ", "))
 	return p, nil
 }
 
@@ -131,10 +123,7 @@ func (d *Daemon) buildJail(ctx context.Context, jc *config.Jail, sched *schedule
 		}
 		d.log.Warn("ignoreip", "jail", jc.Name, "err", err)
 	}
-	var allow []netip.Prefix
-	if ign != nil {
-		allow = ign.Prefixes()
-	}
+	allow := ign.Prefixes()
 	acts, err := action.Build(jc, allow, d.backends(merged))
 	if err != nil && usesXDP(jc) {
 		// No XDP here (no root, an old kernel): nftables enforces instead.
@@ -192,7 +181,7 @@ func xdpToNft(jc *config.Jail) *config.Jail {
 // shutdown stops the sources (saving where they got to), lets the jails
 // hand over their queues, stops the actions (the XDP maps keep dropping
 // unless flush) and writes what the store has queued.
-func (p *pipeline) shutdown(flush bool) error {
+func (p *pipeline) shutdown(flush bool) {
 	p.stopOnce.Do(func() {
 		if p.srcCancel != nil {
 			p.srcCancel()
@@ -225,12 +214,10 @@ func (p *pipeline) shutdown(flush bool) error {
 		if p.d.writer != nil {
 			p.d.writer.Flush()
 		}
-		p.stopErr = errors.Join(errs...)
-		if p.stopErr != nil {
-			p.d.log.Warn("stopping actions", "err", p.stopErr)
+		if err := errors.Join(errs...); err != nil {
+			p.d.log.Warn("stopping actions", "err", err)
 		}
 	})
-	return nil
 }
 
 // files returns the log files a jail follows now (its globs expanded).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -59,10 +58,9 @@ func (p *pipeline) startSources(ctx context.Context) error {
 
 func (p *pipeline) sortedJails() []*jailRT {
 	out := make([]*jailRT, 0, len(p.rt))
-	for _, rt := range p.rt {
-		out = append(out, rt)
+	for _, n := range p.names() {
+		out = append(out, p.rt[n])
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].cfg.Name < out[j].cfg.Name })
 	return out
 }
 
@@ -250,7 +248,7 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 				defer p.srcWG.Done()
 				defer func() { done <- struct{}{} }()
 				defer p.health.recover(s.stage.name)
-				s.readRing(ctx, rd, lo, hi, "ring:"+name)
+				s.readRing(ctx, rd, lo, hi, name)
 			}()
 		}
 		p.srcWG.Add(1)
@@ -267,9 +265,10 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 	return nil
 }
 
-// readRing reads batches of lines from segments [lo, hi) and processes
-// them, polling with a short back-off when the ring is empty.
+// readRing reads batches of lines from segments [lo, hi) of ring name and
+// processes them, polling with a short back-off when the ring is empty.
 func (s *stream) readRing(ctx context.Context, rd *ringbuf.Reader, lo, hi int, name string) {
+	src := ringPrefix + name
 	var lines ringbuf.Lines
 	idle := time.Duration(0)
 	for ctx.Err() == nil {
@@ -280,7 +279,7 @@ func (s *stream) readRing(ctx context.Context, rd *ringbuf.Reader, lo, hi int, n
 			continue
 		}
 		idle = 0
-		s.process(ctx, source.Batch{Source: name, Lines: lines.Strings()})
-		s.p.d.o.Metrics.ringMissed(strings.TrimPrefix(name, ringPrefix), rd.Missed())
+		s.process(ctx, source.Batch{Source: src, Lines: lines.Strings()})
+		s.p.d.o.Metrics.ringMissed(name, rd.Missed())
 	}
 }

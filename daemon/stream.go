@@ -21,6 +21,7 @@ type stream struct {
 	group *filter.Group
 	fails [][]jail.Failure
 	stage *stage
+	count *sourceCounters
 }
 
 // newStream compiles a filter per jail (each keeps its own line state).
@@ -40,6 +41,7 @@ func (p *pipeline) newStream(name string, jails []*jailRT) (*stream, error) {
 	}
 	s.group = g
 	s.stage = p.health.stage("filter " + name)
+	s.count = p.d.o.Metrics.source(name)
 	return s, nil
 }
 
@@ -99,7 +101,7 @@ func (s *stream) process(ctx context.Context, b source.Batch) {
 			rt.j.Add(ctx, s.fails[i])
 		}
 	}
-	d.o.Metrics.lines(s.name, len(b.Lines), matched, b.Cut)
+	s.count.add(len(b.Lines), matched, b.Cut)
 	if d.writer != nil {
 		if b.Position != nil {
 			d.writer.SavePosition(*b.Position)
@@ -122,12 +124,8 @@ func (s *stream) collect(ctx context.Context, fi int, fs []filter.Failure, now t
 		if f.NoFail() {
 			continue
 		}
-		ids := []string{f.ID}
-		if f.ID == "" {
-			if f.Host == "" || rt.cfg.Filter.UseDNS == "no" || rt.cfg.Filter.UseDNS == "raw" {
-				continue
-			}
-			ids = d.dns.Resolve(f.Host)
+		if f.ID == "" && (f.Host == "" || rt.cfg.Filter.UseDNS == "no" || rt.cfg.Filter.UseDNS == "raw") {
+			continue
 		}
 		if !f.Time.IsZero() && f.Time.Before(oldest) {
 			if d.log.Enabled(ctx, logging.LevelTrace) {
@@ -135,9 +133,18 @@ func (s *stream) collect(ctx context.Context, fi int, fs []filter.Failure, now t
 			}
 			continue
 		}
-		for _, id := range ids {
-			d.log.Info("Found", "jail", rt.cfg.Name, "id", id, "-", f.Time.Format("2006-01-02 15:04:05"))
-			s.fails[fi] = append(s.fails[fi], jail.Failure{ID: id, Time: f.Time, Fields: f.Fields, Matches: f.Fields.Strings("matches")})
+		if f.ID != "" {
+			s.found(fi, f.ID, f)
+			continue
+		}
+		for _, id := range d.dns.Resolve(f.Host) {
+			s.found(fi, id, f)
 		}
 	}
+}
+
+// found logs a failure and queues it for the jail.
+func (s *stream) found(fi int, id string, f *filter.Failure) {
+	s.p.d.log.Info("Found", "jail", s.jails[fi].cfg.Name, "id", id, "-", f.Time)
+	s.fails[fi] = append(s.fails[fi], jail.Failure{ID: id, Time: f.Time, Fields: f.Fields, Matches: f.Fields.Strings("matches")})
 }

@@ -284,6 +284,15 @@ var addPool = sync.Pool{New: func() any { return new(addBatch) }}
 
 // canonical is an address's one spelling (IPv4-mapped addresses as IPv4),
 // allocating only when s is not already it.
+// CanonicalID is an id as the jail keys it: an address in its canonical
+// form (an IPv4-mapped IPv6 address unmapped), any other id as it is.
+func CanonicalID(id string) string {
+	if a, err := netip.ParseAddr(id); err == nil {
+		return canonical(a, id)
+	}
+	return id
+}
+
 func canonical(a netip.Addr, s string) string {
 	var buf [64]byte
 	if b := a.Unmap().AppendTo(buf[:0]); string(b) != s {
@@ -438,9 +447,7 @@ func (j *Jail) Unban(ctx context.Context, ids []string) (notBanned []string) {
 	var done []string
 	var out []*Ticket
 	for _, id := range ids {
-		if a, err := netip.ParseAddr(id); err == nil {
-			id = canonical(a, id)
-		}
+		id = CanonicalID(id)
 		sh := j.banned.lock(id)
 		tk, ok := sh.m[id]
 		if ok {
@@ -679,7 +686,7 @@ func (j *Jail) Status() Status {
 
 // Banned returns the ticket of a banned id.
 func (j *Jail) Banned(id string) (Ticket, bool) {
-	tk, ok := j.banned.get(id)
+	tk, ok := j.banned.get(CanonicalID(id))
 	if !ok {
 		return Ticket{}, false
 	}

@@ -183,20 +183,23 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	return &c
 }
 
-// Handle writes one record, unless the rate limit holds it back.
+// Handle writes one record, unless the rate limit holds it back: the
+// limit is checked before the line is formatted, so that a flood of
+// held-back records costs little.
 func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	now := h.opts.Now()
-	var b strings.Builder
-	prefix, id, when := h.prefix, "", ""
+	prefix := h.prefix
+	var id, when slog.Value // the zero Value writes nothing
+	haveID := false
 	var rest []slog.Attr
 	collect := func(a slog.Attr) bool {
 		switch {
 		case a.Key == "jail" && h.group == "":
 			prefix = "[" + a.Value.String() + "] "
-		case a.Key == "id" && id == "" && h.group == "":
-			id = a.Value.String()
+		case a.Key == "id" && !haveID && h.group == "":
+			id, haveID = a.Value, true
 		case a.Key == "-" && h.group == "":
-			when = a.Value.String()
+			when = a.Value
 		default:
 			rest = append(rest, a)
 		}
@@ -206,23 +209,7 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 		collect(a)
 	}
 	r.Attrs(collect)
-	b.WriteString(prefix)
-	b.WriteString(r.Message)
-	if id != "" {
-		b.WriteByte(' ')
-		b.WriteString(id)
-	}
-	if when != "" {
-		b.WriteString(" - ")
-		b.WriteString(when)
-	}
-	for _, a := range rest {
-		if a.Value.Kind() == slog.KindGroup {
-			continue
-		}
-		fmt.Fprintf(&b, " %s=%s", a.Key, quote(a.Value.String()))
-	}
-	msg := b.String()
+
 	o := h.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -233,7 +220,37 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	if !o.lim.pass {
 		return nil
 	}
-	return o.write(h.line(now, r.Level, msg))
+	var b strings.Builder
+	b.WriteString(prefix)
+	b.WriteString(r.Message)
+	if v := text(id); v != "" {
+		b.WriteByte(' ')
+		b.WriteString(v)
+	}
+	if v := text(when); v != "" {
+		b.WriteString(" - ")
+		b.WriteString(v)
+	}
+	for _, a := range rest {
+		if a.Value.Kind() == slog.KindGroup {
+			continue
+		}
+		fmt.Fprintf(&b, " %s=%s", a.Key, quote(text(a.Value)))
+	}
+	return o.write(h.line(now, r.Level, b.String()))
+}
+
+// text writes a value; times as fail2ban writes them.
+func text(v slog.Value) string {
+	switch v.Kind() {
+	case slog.KindTime:
+		return v.Time().Format("2006-01-02 15:04:05")
+	case slog.KindAny:
+		if v.Any() == nil {
+			return ""
+		}
+	}
+	return v.String()
 }
 
 func (o *output) write(line string) error {

@@ -10,10 +10,10 @@ import (
 
 // Handler returns the /metrics handler: the daemon's counters, read at
 // each scrape, plus Go's runtime metrics.
-func Handler(d *daemon.Daemon, m *daemon.Metrics) http.Handler {
+func Handler(d *daemon.Daemon) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	reg.MustRegister(&collector{d: d, m: m})
+	reg.MustRegister(&collector{d: d, m: d.Metrics()})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 

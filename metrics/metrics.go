@@ -12,9 +12,9 @@ import (
 )
 
 // Serve serves /metrics on addr until ctx ends.
-func Serve(ctx context.Context, addr string, d *daemon.Daemon, m *daemon.Metrics) error {
+func Serve(ctx context.Context, addr string, d *daemon.Daemon) error {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", Handler(d, m))
+	mux.Handle("/metrics", Handler(d))
 	s := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -146,15 +146,7 @@ func newBannedCmd() *cobra.Command {
 				fmt.Fprintln(out, string(r.Value))
 				return nil
 			}
-			var rows []struct {
-				ID       string   `json:"id"`
-				Jails    []string `json:"jails"`
-				End      string   `json:"end"`
-				Packets  uint64   `json:"packets"`
-				Bytes    uint64   `json:"bytes"`
-				LastDrop string   `json:"last_drop"`
-				Enforced bool     `json:"enforced"`
-			}
+			var rows []control.BannedRow
 			if err := json.Unmarshal(r.Value, &rows); err != nil {
 				return err
 			}
@@ -166,27 +158,21 @@ func newBannedCmd() *cobra.Command {
 	return cmd
 }
 
-func printBanned[T any](out io.Writer, rows []T) error {
+func printBanned(out io.Writer, rows []control.BannedRow) error {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ADDRESS\tJAIL\tENDS\tXDP\tPACKETS\tBYTES\tLAST DROP")
-	b, _ := json.Marshal(rows)
-	var rs []map[string]any
-	_ = json.Unmarshal(b, &rs)
-	for _, r := range rs {
-		ends, _ := r["end"].(string)
+	for _, r := range rows {
+		ends, xdpState, last := r.End, "no", r.LastDrop
 		if ends == "" {
 			ends = "never"
 		}
-		xdpState := "no"
-		if r["enforced"] == true {
+		if r.Enforced {
 			xdpState = "yes"
 		}
-		last, _ := r["last_drop"].(string)
 		if last == "" {
 			last = "-"
 		}
-		jails, _ := json.Marshal(r["jails"])
-		fmt.Fprintf(w, "%v\t%s\t%s\t%s\t%v\t%v\t%s\n", r["id"], strings.Trim(string(jails), `[]"`), ends, xdpState, r["packets"], r["bytes"], last)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.ID, strings.Join(r.Jails, ","), ends, xdpState, r.Packets, r.Bytes, last)
 	}
 	return w.Flush()
 }

@@ -185,7 +185,6 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
-	m := daemon.NewMetrics()
 	d, err := daemon.New(daemon.Options{
 		Config: cfg,
 		Reload: func() (*config.Config, error) {
@@ -199,7 +198,7 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 		DBFile:  f.db,
 		XDP:     daemon.XDPOptions{PinDir: f.pinDir, Interfaces: f.xdpIfs, Mode: f.xdpMode},
 		Reader:  f.reader,
-		Version: version, Metrics: m, ActionGrace: f.grace,
+		Version: version, ActionGrace: f.grace,
 		JournalCommand: f.journalctl,
 		OnReady: func() {
 			_, _ = sdnotify.Notify("READY=1\nSTATUS=banning")
@@ -215,7 +214,7 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 	go func() { served <- (&control.Server{Handler: d.Handle, Log: log}).Serve(srvCtx, ln) }()
 	if f.metrics != "" {
 		go func() {
-			if err := metrics.Serve(srvCtx, f.metrics, d, m); err != nil {
+			if err := metrics.Serve(srvCtx, f.metrics, d); err != nil {
 				log.Error("metrics", "err", err)
 				d.Fail(fmt.Errorf("metrics: %w", err))
 			}

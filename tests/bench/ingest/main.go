@@ -152,10 +152,9 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	for i := range nAddrs {
 		index[addr(i)] = i
 	}
-	m := daemon.NewMetrics()
 	ready := make(chan struct{})
 	d, err := daemon.New(daemon.Options{
-		Config: &config.Config{Jails: []*config.Jail{j}}, DBFile: "none", Metrics: m,
+		Config: &config.Config{Jails: []*config.Jail{j}}, DBFile: "none",
 		XDP:         daemon.XDPOptions{PinDir: "none", Interfaces: []string{"lo"}, Mode: "generic"},
 		Log:         slog.New(slog.DiscardHandler),
 		RingReaders: 1,
@@ -173,6 +172,7 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	if err != nil {
 		return res, err
 	}
+	m := d.Metrics()
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() { runErr <- ns.Do(func() error { return d.Run(ctx) }) }()
