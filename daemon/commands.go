@@ -287,7 +287,7 @@ func (d *Daemon) get(args []string) (any, error) {
 		if d.st == nil {
 			return nil, nil
 		}
-		return srv.DBFile, nil
+		return d.dbPath, nil
 	case "dbpurgeage":
 		if d.st == nil {
 			return nil, nil

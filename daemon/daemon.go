@@ -84,6 +84,7 @@ type Daemon struct {
 	log *slog.Logger
 
 	st      *store.Store
+	dbPath  string // the database in use
 	writer  *store.Writer
 	history *jail.History
 	self    *ignore.Self
@@ -269,7 +270,7 @@ func (d *Daemon) openStore(ctx context.Context) error {
 		st.Close()
 		return fmt.Errorf("read ban history: %w", err)
 	}
-	d.st, d.history = st, jail.NewHistory(hist)
+	d.st, d.dbPath, d.history = st, path, jail.NewHistory(hist)
 	d.writer = store.NewWriter(st, store.WriterConfig{Every: time.Second,
 		PurgeAge: time.Duration(d.o.Config.Server.DBPurgeAge), Now: d.o.Clock.Now,
 		OnError: func(err error) { d.log.Error("database", "err", err) }})

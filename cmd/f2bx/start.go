@@ -92,19 +92,18 @@ func startBackground(cmd *cobra.Command, f serverFlags) error {
 	if err != nil {
 		return err
 	}
-	args := append([]string{"start", "-f"}, backgroundArgs(os.Args[1:])...)
-	child := exec.Command(exe, args...)
+	child := exec.Command(exe, f.foregroundArgs()...)
 	child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
 	defer devnull.Close()
-	child.Stdin, child.Stdout = devnull, devnull
-	logfile := f.logtarget
-	child.Stderr = devnull
-	if logfile == "" || strings.EqualFold(logfile, "STDERR") {
-		child.Stderr = cmd.ErrOrStderr() // until it has started
+	child.Stdin, child.Stdout, child.Stderr = devnull, devnull, devnull
+	if t := f.logtarget; t == "" || strings.EqualFold(t, "STDERR") {
+		// The terminal's own file, not a pipe: a pipe would break (and
+		// kill the daemon with SIGPIPE) once this process exits.
+		child.Stderr = os.Stderr
 	}
 	if err := child.Start(); err != nil {
 		return fmt.Errorf("start the daemon: %w", err)
@@ -130,17 +129,33 @@ func startBackground(cmd *cobra.Command, f serverFlags) error {
 	return &exitError{code: 255, msg: "the daemon did not answer within 60 s (pid " + strconv.Itoa(child.Process.Pid) + ")"}
 }
 
-// backgroundArgs drops the background flags of the original command line.
-func backgroundArgs(args []string) []string {
-	var out []string
-	for _, a := range args {
-		switch a {
-		case "start", "-b", "--background", "-f", "--foreground":
-			continue
+// foregroundArgs is the command line of "f2bx start -f" with f's settings.
+func (f serverFlags) foregroundArgs() []string {
+	args := []string{"start", "-f"}
+	add := func(flag, v string) {
+		if v != "" {
+			args = append(args, flag, v)
 		}
-		out = append(out, a)
 	}
-	return out
+	add("--conf", f.conf.dir)
+	add("--socket", f.socket)
+	add("--pidfile", f.pidfile)
+	add("--db", f.db)
+	add("--logtarget", f.logtarget)
+	add("--loglevel", f.loglevel)
+	add("--metrics", f.metrics)
+	add("--xdp-interface", strings.Join(f.xdpIfs, ","))
+	add("--xdp-mode", f.xdpMode)
+	add("--pin-dir", f.pinDir)
+	add("--reader", f.reader)
+	add("--journalctl", f.journalctl)
+	if f.grace > 0 {
+		add("--action-grace", f.grace.String())
+	}
+	if f.force {
+		args = append(args, "--force")
+	}
+	return args
 }
 
 // runDaemon runs the daemon in this process until SIGTERM, SIGINT or a

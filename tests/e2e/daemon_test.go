@@ -275,3 +275,50 @@ func TestMakeInstall(t *testing.T) {
 		t.Fatalf("config test of the skeleton: %v\n%s", err, out)
 	}
 }
+
+// TestBackgroundStartAndRestart: "f2bx start" without -f starts the daemon
+// in the background and returns once it answers; "restart" stops and
+// starts it again; the daemon logs to stderr without dying when the
+// starting process has exited.
+func TestBackgroundStartAndRestart(t *testing.T) {
+	e := newEnv(t)
+	pidfile := filepath.Join(e.dir, "run", "f2bx.pid")
+	args := []string{"-c", filepath.Join(e.dir, "conf"), "-s", e.sock, "-p", pidfile, "--db", filepath.Join(e.dir, "f2bx.db"), "--pin-dir", "none"}
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidfile); err == nil {
+			var pid int
+			fmt.Sscan(string(b), &pid)
+			if p, err := os.FindProcess(pid); err == nil && pid > 0 {
+				p.Signal(syscall.SIGKILL)
+			}
+		}
+	})
+	for _, verb := range []string{"start", "restart"} {
+		// Output to a file, as to a terminal: the daemon keeps the stderr
+		// it inherits, so a pipe would never reach its end.
+		outPath := filepath.Join(e.dir, verb+".out")
+		out, err := os.Create(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, append([]string{verb}, args...)...)
+		cmd.Stdout, cmd.Stderr = out, out
+		err = cmd.Run()
+		out.Close()
+		if err != nil {
+			b, _ := os.ReadFile(outPath)
+			t.Fatalf("%s: %v\n%s", verb, err, b)
+		}
+		if out, code := e.cli("ping"); code != 0 || out != "Server replied: pong\n" {
+			t.Fatalf("after %s: ping %d %q", verb, code, out)
+		}
+		e.fail(e.log, "192.0.2.90", 1) // a logged Found line after the starter exited
+		e.waitStatus("sshd", "Total failed:\t1")
+	}
+	if out, _ := e.cli("get", "dbfile"); out != "Current database file is:\n`- "+filepath.Join(e.dir, "f2bx.db")+"\n" {
+		t.Fatalf("get dbfile: %q", out)
+	}
+	if out, code := e.cli("stop"); code != 0 || !strings.Contains(out, "Shutdown successful") {
+		t.Fatalf("stop: %d %s", code, out)
+	}
+}
