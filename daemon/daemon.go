@@ -49,6 +49,10 @@ type Options struct {
 	// RingReaders is the number of reader goroutines per ring (default
 	// GOMAXPROCS).
 	RingReaders int
+	// FilterWorkers is the number of goroutines that match the batches of
+	// one source when its filters keep no state between lines (default
+	// GOMAXPROCS; 1 matches on the source's goroutine).
+	FilterWorkers int
 	// StallAfter is how long a stage may hold one batch before the daemon
 	// declares it stalled and stops (default 5 min).
 	StallAfter time.Duration
@@ -123,6 +127,9 @@ func New(o Options) (*Daemon, error) {
 	}
 	if o.RingReaders <= 0 {
 		o.RingReaders = runtime.GOMAXPROCS(0)
+	}
+	if o.FilterWorkers <= 0 {
+		o.FilterWorkers = runtime.GOMAXPROCS(0)
 	}
 	if o.StallAfter <= 0 {
 		o.StallAfter = 5 * time.Minute

@@ -120,7 +120,7 @@ func (p *pipeline) startFiles(ctx context.Context, jails []*jailRT) error {
 		s := streams[key]
 		if s == nil && len(js) > 0 {
 			var err error
-			if s, err = p.newStream("files:"+key, js); err != nil {
+			if s, err = p.newStream(ctx, "files:"+key, js); err != nil {
 				return nil, err
 			}
 			streams[key] = s
@@ -176,7 +176,7 @@ func journalMatchKey(m [][]string) string {
 
 func (p *pipeline) startJournal(ctx context.Context, key string, jails []*jailRT) error {
 	d := p.d
-	s, err := p.newStream("journal:"+key, jails)
+	s, err := p.newStream(ctx, "journal:"+key, jails)
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 		n := min(p.d.o.RingReaders, r.Segments())
 		done := make(chan struct{}, n)
 		for i := range n {
-			s, err := p.newStream(fmt.Sprintf("ring:%s#%d", name, i), byRing[name])
+			s, err := p.newStream(ctx, fmt.Sprintf("ring:%s#%d", name, i), byRing[name])
 			if err != nil {
 				return err
 			}
@@ -247,6 +247,7 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 			go func() {
 				defer p.srcWG.Done()
 				defer func() { done <- struct{}{} }()
+				defer s.close()
 				defer p.health.recover(s.stage.name)
 				s.readRing(ctx, rd, lo, hi, name)
 			}()

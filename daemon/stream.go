@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/f2bx/f2bx/filter"
@@ -13,20 +15,45 @@ import (
 
 // stream is a filter stage: the filters of the jails that read one log
 // source, run over its batches with one shared prefilter scan, handing
-// each jail its failures. A stream is used by one goroutine.
+// each jail its failures and then saving the source's position.
+//
+// Batches are prepared (dates cut out) in order by the goroutine that
+// calls process. When the filters keep no state between lines
+// (filter.Group.Parallel) and FilterWorkers > 1, the matching runs on that
+// many workers, each with its own clone of the filters, and one committer
+// hands the failures to the jails and saves positions in batch order.
+// Otherwise process does everything itself.
 type stream struct {
 	p     *pipeline
 	name  string
 	jails []*jailRT
 	group *filter.Group
-	fails [][]jail.Failure
 	stage *stage
 	count *sourceCounters
+
+	// Sequential: the one job, reused.
+	job *job
+	// Parallel: jobs to match, jobs in batch order for the committer, and
+	// a pool of free jobs (its size bounds the batches in flight).
+	jobs  chan *job
+	order chan *job
+	free  chan *job
+	wg    sync.WaitGroup
 }
 
-// newStream compiles a filter per jail (each keeps its own line state).
-func (p *pipeline) newStream(name string, jails []*jailRT) (*stream, error) {
-	s := &stream{p: p, name: name, jails: jails, fails: make([][]jail.Failure, len(jails))}
+// job is one batch on its way through the stream.
+type job struct {
+	b     source.Batch
+	prep  filter.Prepared
+	now   time.Time
+	fails [][]jail.Failure // per jail
+	done  chan struct{}
+}
+
+// newStream compiles a filter per jail (each keeps its own line state) and
+// starts the stream's workers, if any; close stops them.
+func (p *pipeline) newStream(ctx context.Context, name string, jails []*jailRT) (*stream, error) {
+	s := &stream{p: p, name: name, jails: jails}
 	var fs []*filter.Filter
 	for _, rt := range jails {
 		f, err := filter.New(rt.cfg.Filter, filter.Options{Now: p.d.o.Clock.Now, TimeZone: rt.cfg.LogTimezone, InOperation: true})
@@ -42,11 +69,52 @@ func (p *pipeline) newStream(name string, jails []*jailRT) (*stream, error) {
 	s.group = g
 	s.stage = p.health.stage("filter " + name)
 	s.count = p.d.o.Metrics.source(name)
+	workers := p.d.o.FilterWorkers
+	if workers < 2 || !g.Parallel() {
+		s.job = s.newJob()
+		return s, nil
+	}
+	var clones []*filter.Group
+	for range workers {
+		c, err := g.Clone()
+		if err != nil {
+			return nil, err
+		}
+		clones = append(clones, c)
+	}
+	s.jobs, s.order, s.free = make(chan *job, workers), make(chan *job, 2*workers), make(chan *job, 2*workers)
+	for range 2 * workers {
+		s.free <- s.newJob()
+	}
+	for i, c := range clones {
+		st := p.health.stage(fmt.Sprintf("filter %s worker %d", name, i))
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.work(ctx, c, st) }()
+	}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.commitInOrder(context.WithoutCancel(ctx)) }()
 	return s, nil
 }
 
-// run processes the batches of in until it is closed or ctx ends.
+func (s *stream) newJob() *job {
+	return &job{fails: make([][]jail.Failure, len(s.jails)), done: make(chan struct{}, 1)}
+}
+
+// close waits for the batches in flight to be committed and stops the
+// workers. The goroutine that called process calls it once, at its end.
+func (s *stream) close() {
+	if s.jobs == nil {
+		return
+	}
+	close(s.jobs)
+	close(s.order)
+	s.wg.Wait()
+}
+
+// run processes the batches of in until it is closed or ctx ends, then
+// closes the stream.
 func (s *stream) run(ctx context.Context, in <-chan source.Batch) {
+	defer s.close()
 	defer s.p.health.recover(s.stage.name)
 	for {
 		select {
@@ -73,52 +141,100 @@ func (s *stream) run(ctx context.Context, in <-chan source.Batch) {
 	}
 }
 
-// process runs the filters over one batch, hands the failures to the
-// jails and then saves the source's position.
+// process prepares one batch and matches and commits it, or hands it to
+// the workers and the committer.
 func (s *stream) process(ctx context.Context, b source.Batch) {
+	j := s.job
+	if j == nil {
+		j = <-s.free // backpressure: at most 2×workers batches in flight
+	}
+	s.stage.begin()
+	j.b, j.now = b, s.p.d.o.Clock.Now()
+	if b.Times != nil {
+		s.group.PrepareAt(b.Lines, b.Times, &j.prep)
+	} else {
+		s.group.Prepare(b.Lines, &j.prep)
+	}
+	s.stage.end()
+	if s.job == nil {
+		s.order <- j
+		s.jobs <- j
+		return
+	}
 	s.stage.begin()
 	defer s.stage.end()
+	s.match(ctx, s.group, j)
+	s.commit(ctx, j)
+}
+
+// work matches the jobs it receives with its own clone of the filters. A
+// panic fails the daemon, and the job still counts as done so that the
+// stream can drain and stop.
+func (s *stream) work(ctx context.Context, g *filter.Group, st *stage) {
+	for j := range s.jobs {
+		func() {
+			defer func() { j.done <- struct{}{} }()
+			defer s.p.health.recover(st.name)
+			st.begin()
+			defer st.end()
+			s.match(ctx, g, j)
+		}()
+	}
+}
+
+// commitInOrder commits the jobs in batch order as their matching ends
+// (ctx outlives the sources: what was read is committed).
+func (s *stream) commitInOrder(ctx context.Context) {
+	for j := range s.order {
+		<-j.done
+		func() {
+			defer func() { s.free <- j }()
+			defer s.p.health.recover(s.stage.name)
+			s.commit(ctx, j)
+		}()
+	}
+}
+
+// match runs the filters of g over a prepared batch into j.fails.
+func (s *stream) match(ctx context.Context, g *filter.Group, j *job) {
+	for i := range j.fails {
+		j.fails[i] = j.fails[i][:0]
+	}
+	if err := g.Match(&j.prep, func(fi, _ int, fs []filter.Failure) { s.collect(ctx, j, fi, fs) }); err != nil {
+		s.p.d.log.Warn("filter", "source", s.name, "err", err)
+	}
+}
+
+// commit hands a matched batch's failures to the jails and saves the
+// source's position.
+func (s *stream) commit(ctx context.Context, j *job) {
 	d := s.p.d
-	now := d.o.Clock.Now()
-	for i := range s.fails {
-		s.fails[i] = s.fails[i][:0]
-	}
-	if b.Times != nil {
-		for fi, f := range s.group.Filters {
-			for li, line := range b.Lines {
-				if fs := f.ProcessLineAt(line, b.Times[li]); len(fs) > 0 {
-					s.collect(ctx, fi, fs, now)
-				}
-			}
-		}
-	} else if err := s.group.ProcessLines(b.Lines, func(fi, _ int, fs []filter.Failure) { s.collect(ctx, fi, fs, now) }); err != nil {
-		d.log.Warn("filter", "source", s.name, "err", err)
-	}
 	matched := 0
 	for i, rt := range s.jails {
-		if len(s.fails[i]) > 0 {
-			matched += len(s.fails[i])
-			rt.j.Add(ctx, s.fails[i])
+		if len(j.fails[i]) > 0 {
+			matched += len(j.fails[i])
+			rt.j.Add(ctx, j.fails[i])
 		}
 	}
-	s.count.add(len(b.Lines), matched, b.Cut)
+	s.count.add(len(j.b.Lines), matched, j.b.Cut)
 	if d.writer != nil {
-		if b.Position != nil {
-			d.writer.SavePosition(*b.Position)
+		if j.b.Position != nil {
+			d.writer.SavePosition(*j.b.Position)
 		}
-		if b.Cursor != "" {
-			d.writer.SavePosition(store.Position{Path: s.name, FirstLine: b.Cursor})
+		if j.b.Cursor != "" {
+			d.writer.SavePosition(store.Position{Path: s.name, FirstLine: j.b.Cursor})
 		}
 	}
+	j.b = source.Batch{}
 }
 
 // collect turns a filter's failures into the jail's: names resolved when
 // usedns allows, failures older than findtime dropped (as fail2ban drops
 // them when it reads an old log).
-func (s *stream) collect(ctx context.Context, fi int, fs []filter.Failure, now time.Time) {
+func (s *stream) collect(ctx context.Context, j *job, fi int, fs []filter.Failure) {
 	rt := s.jails[fi]
 	d := s.p.d
-	oldest := now.Add(-rt.j.FindTime())
+	oldest := j.now.Add(-rt.j.FindTime())
 	for k := range fs {
 		f := &fs[k]
 		if f.NoFail() {
@@ -134,17 +250,17 @@ func (s *stream) collect(ctx context.Context, fi int, fs []filter.Failure, now t
 			continue
 		}
 		if f.ID != "" {
-			s.found(fi, f.ID, f)
+			s.found(j, fi, f.ID, f)
 			continue
 		}
 		for _, id := range d.dns.Resolve(f.Host) {
-			s.found(fi, id, f)
+			s.found(j, fi, id, f)
 		}
 	}
 }
 
 // found logs a failure and queues it for the jail.
-func (s *stream) found(fi int, id string, f *filter.Failure) {
+func (s *stream) found(j *job, fi int, id string, f *filter.Failure) {
 	s.p.d.log.Info("Found", "jail", s.jails[fi].cfg.Name, "id", id, "-", f.Time)
-	s.fails[fi] = append(s.fails[fi], jail.Failure{ID: id, Time: f.Time, Fields: f.Fields, Matches: f.Fields.Strings("matches")})
+	j.fails[fi] = append(j.fails[fi], jail.Failure{ID: id, Time: f.Time, Fields: f.Fields, Matches: f.Fields.Strings("matches")})
 }

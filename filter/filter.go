@@ -208,6 +208,42 @@ func New(c config.Filter, o Options) (*Filter, error) {
 	return f, nil
 }
 
+// stateless reports whether matching keeps no state from line to line
+// once dates are cut: one line at a time and no multi-line sessions.
+func (f *Filter) stateless() bool {
+	if f.maxLines > 1 || (f.Pref != nil && f.Pref.HasGroup("mlfid")) {
+		return false
+	}
+	for _, r := range f.Fail {
+		if r.HasGroup("mlfid") {
+			return false
+		}
+	}
+	return true
+}
+
+// clone returns a filter with the same compiled regexes and state of its
+// own (line buffer, dates, sessions, counters, prefilter scratch). Clones
+// may search concurrently only when stateless: a multi-line buffer
+// compiles a regex's regexp2 form lazily.
+func (f *Filter) clone() (*Filter, error) {
+	c := *f
+	c.buf, c.lastDate, c.lastText = nil, time.Time{}, ""
+	c.mlfid = newMLFIDCache(100, f.o.Now)
+	c.batch = batchState{}
+	c.PrefMatches = 0
+	c.FailCounts = make([]int, len(f.Fail))
+	c.IgnoreCount = make([]int, len(f.Ignore))
+	if f.pre != nil {
+		pre, err := f.pre.clone()
+		if err != nil {
+			return nil, err
+		}
+		c.pre = pre
+	}
+	return &c, nil
+}
+
 func hasFailureID(r *Regex) bool {
 	for _, g := range append(failureIDGroups, "mlfid") {
 		if r.HasGroup(g) {
@@ -228,7 +264,6 @@ const allRegexes = ^uint64(0)
 
 // prepare finds the line's date and cuts it out.
 func (f *Filter) prepare(line string) (tupleLine, time.Time, bool) {
-	now := f.o.Now()
 	var (
 		tl      tupleLine
 		when    time.Time
@@ -242,6 +277,7 @@ func (f *Filter) prepare(line string) (tupleLine, time.Time, bool) {
 		// An empty date (datepattern {NONE}): the last date when recent,
 		// else now.
 		tl = tupleLine{line[:found.Start], "", line[found.End:]}
+		now := f.o.Now()
 		if !f.lastDate.IsZero() && f.lastDate.After(now.Add(-time.Minute)) {
 			tl = tupleLine{"", f.lastText, line}
 			when = f.lastDate
@@ -259,6 +295,7 @@ func (f *Filter) prepare(line string) (tupleLine, time.Time, bool) {
 	noDate := false
 	if !hasDate {
 		noDate = true
+		now := f.o.Now()
 		if !f.lastDate.IsZero() && f.lastDate.After(now.Add(-time.Minute)) {
 			tl = tupleLine{"", f.lastText, line}
 			when, hasDate = f.lastDate, true

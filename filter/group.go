@@ -1,12 +1,21 @@
 package filter
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Group runs the filters of the jails that read one log source over the
 // same lines, with one prefilter scan per block for all filters that cut
 // dates alike (the same datepattern and time zone): one multi-pattern
 // database per source, not per jail. Each filter keeps its own state, and
 // results are those of each filter's own ProcessLines.
+//
+// Processing has two steps: Prepare cuts the dates out of the lines, in
+// order (a line without a date takes the last date seen), and Match runs
+// the regexes. When Parallel holds, Match keeps no state between lines,
+// and clones of the group (Clone) may run Match on prepared batches
+// concurrently while one goroutine prepares them in order.
 type Group struct {
 	Filters []*Filter
 	parts   []groupPart
@@ -14,15 +23,24 @@ type Group struct {
 
 // groupPart is the members that share one block and one database.
 type groupPart struct {
-	members []int // indexes into Filters
-	pre     prefilter
+	members []int     // indexes into Filters
+	pre     prefilter // shared, or the lone member's own; nil: none
 	block   []byte
 	starts  []int
 	cand    []uint64
-	lines   [][]tupleLine // per member
-	whens   [][]time.Time
-	noDate  [][]bool
 }
+
+// Prepared is a batch of lines with their dates cut out by every filter of
+// a group, ready for Match.
+type Prepared struct {
+	n      int
+	lines  [][]tupleLine // per filter
+	whens  [][]time.Time
+	noDate [][]bool
+}
+
+// Len is the number of lines prepared.
+func (p *Prepared) Len() int { return p.n }
 
 // NewGroup groups filters; with Hyperscan, those with the same datepattern
 // and time zone share one database.
@@ -39,7 +57,7 @@ func NewGroup(filters ...*Filter) (*Group, error) {
 			continue
 		}
 		byKey[key] = len(g.parts)
-		g.parts = append(g.parts, groupPart{members: []int{i}})
+		g.parts = append(g.parts, groupPart{members: []int{i}, pre: f.pre})
 	}
 	for pi := range g.parts {
 		p := &g.parts[pi]
@@ -54,66 +72,149 @@ func NewGroup(filters ...*Filter) (*Group, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.pre = nil
 		if sp != nil {
 			p.pre = sp
 		}
-		p.lines = make([][]tupleLine, len(p.members))
-		p.whens = make([][]time.Time, len(p.members))
-		p.noDate = make([][]bool, len(p.members))
 	}
 	return g, nil
+}
+
+// Parallel reports whether Match keeps no state from line to line: every
+// filter reads one line at a time (maxlines 1) and has no multi-line
+// sessions (<F-MLFID>).
+func (g *Group) Parallel() bool {
+	for _, f := range g.Filters {
+		if !f.stateless() {
+			return false
+		}
+	}
+	return true
+}
+
+// Clone returns a group with the same compiled filters and state of its
+// own, to run Match on another goroutine.
+func (g *Group) Clone() (*Group, error) {
+	c := &Group{Filters: make([]*Filter, len(g.Filters)), parts: make([]groupPart, len(g.parts))}
+	for i, f := range g.Filters {
+		fc, err := f.clone()
+		if err != nil {
+			return nil, fmt.Errorf("clone filter: %w", err)
+		}
+		c.Filters[i] = fc
+	}
+	for i, p := range g.parts {
+		c.parts[i] = groupPart{members: p.members}
+		switch {
+		case p.pre == nil:
+		case len(p.members) == 1:
+			c.parts[i].pre = c.Filters[p.members[0]].pre
+		default:
+			pre, err := p.pre.clone()
+			if err != nil {
+				return nil, err
+			}
+			c.parts[i].pre = pre
+		}
+	}
+	return c, nil
 }
 
 // ProcessLines processes the lines with every filter, in order, and calls
 // emit for each filter and line with failures.
 func (g *Group) ProcessLines(lines []string, emit func(filter, line int, fails []Failure)) error {
+	var p Prepared
+	g.Prepare(lines, &p)
+	return g.Match(&p, emit)
+}
+
+// Prepare cuts the dates out of lines for every filter, into p (whose
+// memory is reused).
+func (g *Group) Prepare(lines []string, p *Prepared) {
+	p.n = len(lines)
+	if len(p.lines) != len(g.Filters) {
+		p.lines = make([][]tupleLine, len(g.Filters))
+		p.whens = make([][]time.Time, len(g.Filters))
+		p.noDate = make([][]bool, len(g.Filters))
+	}
+	for k, f := range g.Filters {
+		ls, ws, nd := p.lines[k][:0], p.whens[k][:0], p.noDate[k][:0]
+		for _, l := range lines {
+			tl, when, noDate := f.prepare(l)
+			ls, ws, nd = append(ls, tl), append(ws, when), append(nd, noDate)
+		}
+		p.lines[k], p.whens[k], p.noDate[k] = ls, ws, nd
+	}
+}
+
+// PrepareAt prepares lines whose times the source knows (the journal):
+// no date is looked for, and each time becomes the filters' last date.
+func (g *Group) PrepareAt(lines []string, times []time.Time, p *Prepared) {
+	p.n = len(lines)
+	if len(p.lines) != len(g.Filters) {
+		p.lines = make([][]tupleLine, len(g.Filters))
+		p.whens = make([][]time.Time, len(g.Filters))
+		p.noDate = make([][]bool, len(g.Filters))
+	}
+	for k, f := range g.Filters {
+		ls, ws, nd := p.lines[k][:0], p.whens[k][:0], p.noDate[k][:0]
+		for i, l := range lines {
+			ls, ws, nd = append(ls, tupleLine{"", "", l, l}), append(ws, times[i]), append(nd, false)
+		}
+		if len(times) > 0 {
+			f.lastDate = times[len(times)-1]
+		}
+		p.lines[k], p.whens[k], p.noDate[k] = ls, ws, nd
+	}
+}
+
+// Match runs every filter's regexes over prepared lines and calls emit for
+// each filter and line with failures. A part with a prefilter scans its
+// block once and runs only the candidate regexes of candidate lines.
+func (g *Group) Match(p *Prepared, emit func(filter, line int, fails []Failure)) error {
 	for pi := range g.parts {
-		p := &g.parts[pi]
-		if p.pre == nil {
-			for _, m := range p.members {
-				if err := g.Filters[m].ProcessLines(lines, func(i int, r []Failure) { emit(m, i, r) }); err != nil {
-					return err
+		part := &g.parts[pi]
+		if part.pre == nil {
+			for _, m := range part.members {
+				f := g.Filters[m]
+				for i, tl := range p.lines[m] {
+					if r := f.findFailure(tl, p.whens[m][i], p.noDate[m][i], allRegexes); len(r) > 0 {
+						emit(m, i, r)
+					}
 				}
 			}
 			continue
 		}
-		if err := g.processShared(p, lines, emit); err != nil {
+		if err := g.matchScanned(part, p, emit); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (g *Group) processShared(p *groupPart, lines []string, emit func(filter, line int, fails []Failure)) error {
-	stride := len(p.members)
-	p.block, p.starts = p.block[:0], p.starts[:0]
-	for k, m := range p.members {
-		f := g.Filters[m]
-		p.lines[k], p.whens[k], p.noDate[k] = p.lines[k][:0], p.whens[k][:0], p.noDate[k][:0]
-		for _, l := range lines {
-			tl, when, noDate := f.prepare(l)
-			p.lines[k], p.whens[k], p.noDate[k] = append(p.lines[k], tl), append(p.whens[k], when), append(p.noDate[k], noDate)
-		}
+func (g *Group) matchScanned(part *groupPart, p *Prepared, emit func(filter, line int, fails []Failure)) error {
+	stride := len(part.members)
+	first := p.lines[part.members[0]]
+	part.block, part.starts = part.block[:0], part.starts[:0]
+	for _, tl := range first {
+		part.starts = append(part.starts, len(part.block))
+		part.block = append(part.block, tl[0]...)
+		part.block = append(part.block, tl[2]...)
+		part.block = append(part.block, '\n')
 	}
-	for _, tl := range p.lines[0] {
-		p.starts = append(p.starts, len(p.block))
-		p.block = append(p.block, tl[0]...)
-		p.block = append(p.block, tl[2]...)
-		p.block = append(p.block, '\n')
+	if cap(part.cand) < p.n*stride {
+		part.cand = make([]uint64, p.n*stride)
 	}
-	if cap(p.cand) < len(lines)*stride {
-		p.cand = make([]uint64, len(lines)*stride)
-	}
-	p.cand = p.cand[:len(lines)*stride]
-	if err := p.pre.scan(p.block, p.starts, p.cand, stride); err != nil {
+	part.cand = part.cand[:p.n*stride]
+	if err := part.pre.scan(part.block, part.starts, part.cand, stride); err != nil {
 		return err
 	}
-	for i := range lines {
-		for k, m := range p.members {
+	for i := range p.n {
+		for k, m := range part.members {
 			f := g.Filters[m]
-			tl := p.lines[k][i]
-			mask := p.cand[i*stride+k]
-			if tl != p.lines[0][i] {
+			tl := p.lines[m][i]
+			mask := part.cand[i*stride+k]
+			if tl != first[i] {
 				// This filter cut the line differently (its state differs):
 				// the shared block does not apply, run every regex.
 				mask = allRegexes
@@ -122,7 +223,7 @@ func (g *Group) processShared(p *groupPart, lines []string, emit func(filter, li
 				f.buf = append(f.buf[:0], tl)
 				continue
 			}
-			if r := f.findFailure(tl, p.whens[k][i], p.noDate[k][i], mask); len(r) > 0 {
+			if r := f.findFailure(tl, p.whens[m][i], p.noDate[m][i], mask); len(r) > 0 {
 				emit(m, i, r)
 			}
 		}

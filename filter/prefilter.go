@@ -14,6 +14,8 @@ type prefilter interface {
 	// match line i. block is the lines, each followed by "\n"; starts are
 	// their offsets.
 	scan(block []byte, starts []int, cand []uint64, stride int) error
+	// clone returns a prefilter for another goroutine.
+	clone() (prefilter, error)
 }
 
 // prefilterSource is one filter's regexes, for a prefilter shared by the

@@ -4,6 +4,7 @@ package filter
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 
 	"github.com/f2bx/f2bx/filter/pyre"
@@ -89,13 +90,25 @@ func newSharedPrefilter(srcs []prefilterSource) (*hsPrefilter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hyperscan: %w", err)
 	}
-	s, err := hyperscan.NewScratch(db)
+	s, err := hyperscan.NewManagedScratch(db) // db frees itself likewise
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("hyperscan scratch: %w", err)
 	}
 	p.db, p.scratch = db, s
 	return p, nil
+}
+
+// clone shares the database, with a scratch space of its own (one per
+// goroutine that scans).
+func (p *hsPrefilter) clone() (prefilter, error) {
+	s, err := p.scratch.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("hyperscan scratch: %w", err)
+	}
+	runtime.SetFinalizer(s, func(s *hyperscan.Scratch) { _ = s.Free() })
+	c := *p
+	c.scratch = s
+	return &c, nil
 }
 
 func (p *hsPrefilter) scan(block []byte, starts []int, cand []uint64, stride int) error {

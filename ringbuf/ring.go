@@ -82,7 +82,14 @@ func Create(name string, o Options) (*Ring, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("ringbuf: size %s: %w", path, err)
 	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(g.size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	// Reserve the memory now: a full /dev/shm is an error here rather than
+	// a SIGBUS in a writer later, and writers do not pay for first-touch
+	// page faults on the hot path.
+	if err := unix.Fallocate(int(f.Fd()), 0, 0, g.size()); err != nil && !errors.Is(err, unix.EOPNOTSUPP) {
+		os.Remove(path)
+		return nil, fmt.Errorf("ringbuf: reserve %d bytes for %s: %w", g.size(), path, err)
+	}
+	mem, err := unix.Mmap(int(f.Fd()), 0, int(g.size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if err != nil {
 		os.Remove(path)
 		return nil, fmt.Errorf("ringbuf: map %s: %w", path, err)
@@ -109,7 +116,7 @@ func Open(name string) (*Ring, error) {
 	if fi.Size() < headerSize {
 		return nil, fmt.Errorf("ringbuf: %s: %d bytes, shorter than a header: %w", path, fi.Size(), ErrCorrupt)
 	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	mem, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if err != nil {
 		return nil, fmt.Errorf("ringbuf: map %s: %w", path, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -39,7 +40,18 @@ func main() {
 	addrs := flag.String("addrs", "254,10000", "attacking addresses per run")
 	secs := flag.Float64("seconds", 3, "seconds of writing per run")
 	sources := flag.String("sources", "file,ring", "file, ring or both")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of all runs to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if why := netns.Available(); why != "" {
 		log.Fatal(why)
 	}
@@ -132,7 +144,7 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	ringName := fmt.Sprintf("f2bxingest-%d", os.Getpid())
 	var ring *ringbuf.Ring
 	if src == "ring" {
-		ring, err = ringbuf.Create(ringName, ringbuf.Options{Segments: 1, Lines: 1 << 20})
+		ring, err = ringbuf.Create(ringName, ringbuf.Options{Segments: 1})
 		if err != nil {
 			return res, err
 		}
