@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"log/slog"
 
 	"github.com/f2bx/f2bx/jail"
@@ -83,6 +84,27 @@ func (s *Set) Stop(ctx context.Context, banned []*jail.Ticket) error {
 		}
 		if err := a.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s/%s: %w", s.Jail, a.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Allower is implemented by actions that keep the jail's ignored
+// prefixes themselves (the XDP program's allow list), to hear when they
+// change at runtime.
+type Allower interface {
+	SetAllow(ctx context.Context, allow []netip.Prefix) error
+}
+
+// SetAllow hands the jail's ignored prefixes to the actions that keep
+// them.
+func (s *Set) SetAllow(ctx context.Context, allow []netip.Prefix) error {
+	var errs []error
+	for _, a := range s.Actions {
+		if al, ok := a.(Allower); ok {
+			if err := al.SetAllow(ctx, allow); err != nil {
+				errs = append(errs, fmt.Errorf("allow list %s/%s: %w", s.Jail, a.Name(), err))
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -106,6 +106,15 @@ func TestBuildXDP(t *testing.T) {
 			t.Errorf("%s: verdict %d, want %d", src, got, want)
 		}
 	}
+	// ignoreip changed at runtime: the allow list follows.
+	if err := s.SetAllow(ctx, []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}); err != nil {
+		t.Fatal(err)
+	}
+	for src, want := range map[string]uint32{"192.0.2.5": 1, "198.51.100.5": 2} {
+		if got := verdict(src); got != want {
+			t.Errorf("after SetAllow: %s: verdict %d, want %d", src, got, want)
+		}
+	}
 	if err := s.Stop(ctx, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,8 @@ func Beautify(cmd []string, v any) string {
 		return beautifyStatus(cmd, v)
 	case "echo":
 		return strings.Join(strs(v), " ")
+	case "flushlogs":
+		return "logs: " + str(v)
 	}
 	if len(cmd) >= 2 {
 		switch cmd[1] {

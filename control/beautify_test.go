@@ -18,6 +18,11 @@ var beautifyCases = []struct {
 	{[]string{"ping"}, "pong"},
 	{[]string{"version"}, "1.0.2"},
 	{[]string{"stop"}, nil},
+	{[]string{"stop", "sshd"}, nil},
+	{[]string{"flushlogs"}, "rolled over"},
+	{[]string{"reload"}, "OK"},
+	{[]string{"set", "loglevel", "DEBUG"}, "DEBUG"},
+	{[]string{"set", "logtarget", "/var/log/f2bx.log"}, "/var/log/f2bx.log"},
 	{[]string{"status"}, Pairs{{"Number of jail", 2}, {"Jail list", "nginx, sshd"}}},
 	{[]string{"status", "sshd"}, Pairs{
 		{"Filter", Pairs{{"Currently failed", 1}, {"Total failed", 7}, {"File list", []string{"/var/log/auth.log", "/var/log/b.log"}}}},

@@ -12,6 +12,7 @@ import (
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/control"
 	"github.com/f2bx/f2bx/jail"
+	"github.com/f2bx/f2bx/logging"
 )
 
 // Handle carries out one fail2ban-client command (["status"], ["set",
@@ -35,9 +36,26 @@ func (d *Daemon) Handle(ctx context.Context, cmd []string) (any, error) {
 			d.Stop(len(cmd) > 1)
 			return nil, nil
 		}
-		return nil, control.Invalid("stopping one jail is not supported: disable it and reload")
-	case "reload", "restart":
-		return d.handleReload(ctx, cmd[1:])
+		// "stop JAIL" and "stop --all" stop jails; the daemon runs on.
+		r := reloadRequest{jail: cmd[1], stop: true}
+		if r.jail == "--all" {
+			r.jail = ""
+		}
+		if _, err := d.handleReload(ctx, r); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	case "flushlogs":
+		return d.flushLogs()
+	case "reload":
+		return d.handleReload(ctx, parseReload(cmd[1:]))
+	case "restart":
+		// fail2ban-client's "restart JAIL" restarts one jail; a bare
+		// "restart" reloads everything here (the client restarts the
+		// process itself).
+		r := parseReload(cmd[1:])
+		r.restart = r.jail != ""
+		return d.handleReload(ctx, r)
 	case "status":
 		return d.status(cmd[1:])
 	case "banned":
@@ -74,14 +92,33 @@ func (d *Daemon) jail(name string) (*pipeline, *jailRT, error) {
 	return p, rt, nil
 }
 
-func (d *Daemon) handleReload(ctx context.Context, args []string) (any, error) {
-	unban := false
+// parseReload reads "reload [--restart] [--unban] [--all] [--if-exists]
+// [JAIL]".
+func parseReload(args []string) reloadRequest {
+	var r reloadRequest
 	for _, a := range args {
-		if a == "--unban" {
-			unban = true
+		switch a {
+		case "--unban":
+			r.unban = true
+		case "--restart":
+			r.restart = true
+		case "--if-exists":
+			r.ifExists = true
+		case "--all":
+		default:
+			r.jail = a
 		}
 	}
-	r := reloadRequest{unban: unban, done: make(chan error, 1)}
+	return r
+}
+
+func (d *Daemon) handleReload(ctx context.Context, r reloadRequest) (any, error) {
+	if r.jail != "" && r.stop {
+		if _, _, err := d.jail(r.jail); err != nil {
+			return nil, err
+		}
+	}
+	r.done = make(chan error, 1)
 	select {
 	case d.reload <- r:
 	case <-ctx.Done():
@@ -190,7 +227,9 @@ func (d *Daemon) set(ctx context.Context, args []string) (any, error) {
 		return nil, control.Invalid("")
 	}
 	switch args[0] {
-	case "loglevel", "logtarget", "dbfile", "dbpurgeage", "dbmaxmatches", "syslogsocket", "allowipv6":
+	case "loglevel", "logtarget":
+		return d.setLog(args[0], args[1])
+	case "dbfile", "dbpurgeage", "dbmaxmatches", "syslogsocket", "allowipv6":
 		return nil, control.Invalid("set %s: change it in the configuration and restart", args[0])
 	}
 	_, rt, err := d.jail(args[0])
@@ -271,6 +310,48 @@ func (d *Daemon) set(ctx context.Context, args []string) (any, error) {
 	return d.get([]string{args[0], strings.TrimPrefix(strings.TrimPrefix(what, "add"), "del")})
 }
 
+// setLog changes the log level or target and answers the new one, as
+// fail2ban does.
+func (d *Daemon) setLog(what, value string) (any, error) {
+	lc := d.o.LogControl
+	if lc == nil {
+		return nil, control.Invalid("set %s: not supported here", what)
+	}
+	if what == "loglevel" {
+		l, err := logging.ParseLevel(value)
+		if err != nil {
+			return nil, control.Invalid("%v", err)
+		}
+		lc.SetLevel(l)
+		d.log.Info("log level changed", "level", logging.LevelName(l))
+		return logging.LevelName(l), nil
+	}
+	if err := lc.SetTarget(value); err != nil {
+		return nil, fmt.Errorf("Failed to change log target: %w", err)
+	}
+	d.log.Info("log target changed", "target", value)
+	return lc.Target(), nil
+}
+
+// flushLogs reopens a log file (logrotate's postrotate runs
+// "fail2ban-client flushlogs"), answering as fail2ban does.
+func (d *Daemon) flushLogs() (any, error) {
+	lc := d.o.LogControl
+	if lc == nil {
+		return "flushed", nil
+	}
+	switch t := lc.Target(); strings.ToUpper(t) {
+	case "STDERR", "STDOUT", "SYSOUT", "SYSLOG", "SYSTEMD-JOURNAL":
+		return "flushed", nil
+	default:
+		if err := lc.SetTarget(t); err != nil {
+			return nil, err
+		}
+		d.log.Info("rollover performed on " + t)
+		return "rolled over", nil
+	}
+}
+
 func (d *Daemon) get(args []string) (any, error) {
 	if len(args) == 0 {
 		return nil, control.Invalid("")
@@ -278,8 +359,14 @@ func (d *Daemon) get(args []string) (any, error) {
 	srv := d.config().Server
 	switch args[0] {
 	case "loglevel":
+		if lc := d.o.LogControl; lc != nil {
+			return logging.LevelName(lc.Level()), nil
+		}
 		return srv.LogLevel, nil
 	case "logtarget":
+		if lc := d.o.LogControl; lc != nil {
+			return lc.Target(), nil
+		}
 		return srv.LogTarget, nil
 	case "syslogsocket":
 		return srv.SyslogSocket, nil
@@ -459,7 +546,12 @@ func (d *Daemon) changeIgnore(ctx context.Context, rt *jailRT, add bool, vals []
 			}
 		}
 	}
-	return rt.ign.SetIgnoreIP(ctx, list)
+	if err := rt.ign.SetIgnoreIP(ctx, list); err != nil {
+		return err
+	}
+	// The XDP program passes ignored addresses even when another jail
+	// bans them: its allow list follows.
+	return rt.acts.SetAllow(ctx, rt.ign.Prefixes())
 }
 
 // xdpBanned lists the bans in the XDP maps with their drop counters: per

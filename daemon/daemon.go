@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/f2bx/f2bx/action/xdp"
 	"github.com/f2bx/f2bx/clock"
 	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/control"
 	"github.com/f2bx/f2bx/filter/dns"
 	"github.com/f2bx/f2bx/jail"
 	"github.com/f2bx/f2bx/jail/ignore"
@@ -49,6 +51,9 @@ type Options struct {
 	// RingReaders is the number of reader goroutines per ring (default
 	// GOMAXPROCS).
 	RingReaders int
+	// LogControl changes the log level and target at runtime (set
+	// loglevel, set logtarget); nil refuses those commands.
+	LogControl LogControl
 	// FilterWorkers is the number of goroutines that match the batches of
 	// one source when its filters keep no state between lines (default
 	// GOMAXPROCS; 1 matches on the source's goroutine).
@@ -109,9 +114,26 @@ type Daemon struct {
 
 type stopRequest struct{ flush bool }
 
+// LogControl is the daemon's log handler, as far as commands change it
+// (logging.Handler implements it).
+type LogControl interface {
+	SetLevel(slog.Level)
+	Level() slog.Level
+	SetTarget(target string) error
+	Target() string
+}
+
+// reloadRequest asks Run to load the configuration again: every jail, or
+// only jail (the others keep their configuration).
 type reloadRequest struct {
-	unban bool
-	done  chan error
+	jail string
+	// unban lifts the bans of the jails reloaded first; restart starts
+	// them afresh (their failure counts are dropped); stop stops jail (every
+	// jail when jail is "").
+	unban, restart, stop bool
+	// ifExists makes an unknown jail no error.
+	ifExists bool
+	done     chan error
 }
 
 // New prepares a daemon; Run runs it.
@@ -168,61 +190,118 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	defer func() {
 		d.closeBackends(flush)
 	}()
+	var prev *pipeline
+	var fresh map[string]bool
+	var reloading chan error // answered once the new pipeline runs
 	for {
-		p, err := d.startPipeline(ctx, d.config())
+		p, err := d.startPipeline(ctx, d.config(), prev, fresh)
+		if err == nil {
+			d.setPipeline(p)
+		}
+		if reloading != nil {
+			reloading <- err
+			reloading = nil
+		}
 		if err != nil {
 			return err
 		}
-		d.setPipeline(p)
 		if d.o.OnReady != nil {
 			d.o.OnReady()
 			d.o.OnReady = nil
 		}
-		select {
-		case <-ctx.Done():
-			p.shutdown(false)
-			return nil
-		case s := <-d.stop:
-			flush = s.flush
-			p.shutdown(s.flush)
-			return nil
-		case err := <-d.fatal:
-			d.log.Error("stopping: a stage failed", "err", err)
-			p.shutdown(false)
-			return err
-		case r := <-d.reload:
-			err := d.doReload(p, r)
-			r.done <- err
-			if err != nil {
-				d.log.Error("reload failed; running the previous configuration", "err", err)
+		for reloaded := false; !reloaded; {
+			select {
+			case <-ctx.Done():
+				p.shutdown(false, nil)
+				return nil
+			case s := <-d.stop:
+				flush = s.flush
+				p.shutdown(s.flush, nil)
+				return nil
+			case err := <-d.fatal:
+				d.log.Error("stopping: a stage failed", "err", err)
+				p.shutdown(false, nil)
+				return err
+			case r := <-d.reload:
+				var err error
+				fresh, err = d.doReload(p, r)
+				if err != nil {
+					// The pipeline was left running.
+					r.done <- err
+					d.log.Error("reload failed; running the previous configuration", "err", err)
+					continue
+				}
+				prev, reloaded, reloading = p, true, r.done
 			}
 		}
 	}
 }
 
-// doReload stops the pipeline (positions and bans saved), loads the
-// configuration again, and returns for Run to start the new pipeline.
-func (d *Daemon) doReload(p *pipeline, r reloadRequest) error {
-	var cfg *config.Config
-	var err error
-	if d.o.Reload != nil {
-		cfg, err = d.o.Reload()
-	} else {
-		err = errors.New("no configuration to reload from")
-	}
-	if r.unban {
-		n := p.jails.UnbanAll(context.Background())
-		d.log.Info("reload: unbanned every address", "count", n)
-	}
-	p.shutdown(false)
+// doReload loads the configuration again (all of it, or one jail's part),
+// stops the pipeline (positions and bans saved) and returns for Run to
+// start the new one, with the names of the jails to start afresh (their
+// failure counts not carried over). On error the pipeline is left
+// running.
+func (d *Daemon) doReload(p *pipeline, r reloadRequest) (fresh map[string]bool, err error) {
+	cur := d.config()
+	next, err := d.nextConfig(cur, r)
 	if err != nil {
-		return fmt.Errorf("reload: %w", err)
+		return nil, fmt.Errorf("reload: %w", err)
 	}
+	fresh = map[string]bool{}
+	for name, rt := range p.rt {
+		if r.jail != "" && r.jail != name {
+			continue
+		}
+		if r.unban {
+			n := rt.j.UnbanAll(context.Background())
+			d.log.Info("reload: unbanned every address", "jail", name, "count", n)
+		}
+		if r.restart {
+			fresh[name] = true
+		}
+	}
+	p.shutdown(false, next)
 	d.mu.Lock()
-	d.cfg = cfg
+	d.cfg = next
 	d.mu.Unlock()
-	d.log.Info("reloaded the configuration", "jails", len(cfg.Jails))
-	return nil
+	d.log.Info("reloaded the configuration", "jails", len(next.Jails))
+	return fresh, nil
+}
+
+// nextConfig is the configuration a reload request leads to: the one
+// loaded again, or for one jail the current one with that jail's part
+// taken from it (removed when it is no longer enabled, or when r stops
+// it).
+func (d *Daemon) nextConfig(cur *config.Config, r reloadRequest) (*config.Config, error) {
+	if r.stop {
+		next := *cur
+		next.Jails = slices.DeleteFunc(slices.Clone(cur.Jails), func(j *config.Jail) bool { return r.jail == "" || j.Name == r.jail })
+		return &next, nil
+	}
+	if d.o.Reload == nil {
+		return nil, errors.New("no configuration to reload from")
+	}
+	loaded, err := d.o.Reload()
+	if err != nil {
+		return nil, err
+	}
+	if r.jail == "" {
+		return loaded, nil
+	}
+	nj, oj := loaded.Jail(r.jail), cur.Jail(r.jail)
+	if nj == nil && oj == nil {
+		if r.ifExists {
+			return cur, nil
+		}
+		return nil, control.UnknownJail(r.jail)
+	}
+	next := *cur
+	next.Jails = slices.DeleteFunc(slices.Clone(cur.Jails), func(j *config.Jail) bool { return j.Name == r.jail })
+	if nj != nil {
+		next.Jails = append(next.Jails, nj)
+	}
+	return &next, nil
 }
 
 func (d *Daemon) config() *config.Config {

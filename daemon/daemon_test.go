@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/control"
+	"github.com/f2bx/f2bx/logging"
 	"github.com/f2bx/f2bx/ringbuf"
 )
 
@@ -263,4 +265,146 @@ func TestCommands(t *testing.T) {
 	if got := control.PyRepr(call("unban", "--all")); got != "1" {
 		t.Fatalf("unban --all: %s", got)
 	}
+}
+
+// A reload keeps failure counts that have not reached maxretry (as
+// fail2ban keeps its jails' tickets); "reload JAIL" applies only that
+// jail's new configuration; "reload --restart JAIL" drops its counts;
+// "stop JAIL" stops it and lifts its bans from the actions.
+func TestReloadJails(t *testing.T) {
+	dir := t.TempDir()
+	logA, logB := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	os.WriteFile(logA, nil, 0o644)
+	os.WriteFile(logB, nil, 0o644)
+	jails := func(maxA, maxB int) *config.Config {
+		a, b := testJail("a", filepath.Join(dir, "acts-a")), testJail("b", filepath.Join(dir, "acts-b"))
+		a.LogPaths, b.LogPaths = []config.LogPath{{Path: logA}}, []config.LogPath{{Path: logB}}
+		a.MaxRetry, b.MaxRetry = maxA, maxB
+		return &config.Config{Jails: []*config.Jail{a, b}}
+	}
+	onDisk := jails(3, 3)
+	d, _ := run(t, onDisk, func(o *Options) {
+		o.Reload = func() (*config.Config, error) { return onDisk, nil }
+	})
+	ctx := context.Background()
+	call := func(cmd ...string) any {
+		t.Helper()
+		v, err := d.Handle(ctx, cmd)
+		if err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+		return v
+	}
+	failed := func(jail string) int {
+		t.Helper()
+		v := call("status", jail)
+		b, _ := json.Marshal(v)
+		var st [][]any
+		json.Unmarshal(b, &st)
+		filter := st[0][1].([]any)
+		return int(filter[0].([]any)[1].(float64))
+	}
+	write := func(path, ip string, n int) {
+		f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		for range n {
+			fmt.Fprintf(f, "%s host sshd[1]: Failed password for root from %s port 22 ssh2\n", time.Now().Format("Jan _2 15:04:05"), ip)
+		}
+		f.Close()
+	}
+	write(logA, "192.0.2.1", 2)
+	write(logB, "192.0.2.2", 2)
+	waitFor(t, "two failures in each jail", func() bool { return failed("a") == 1 && failed("b") == 1 })
+
+	// A full reload keeps both counts.
+	call("reload")
+	if a, b := failed("a"), failed("b"); a != 1 || b != 1 {
+		t.Fatalf("after reload: currently failed a=%d b=%d, want 1 and 1", a, b)
+	}
+	// The third failure bans: the two before the reload counted.
+	write(logA, "192.0.2.1", 1)
+	waitFor(t, "ban in a", func() bool { v, _ := d.Handle(ctx, []string{"get", "a", "banned", "192.0.2.1"}); return v == 1 })
+
+	// "reload b" applies b's new maxretry only.
+	onDisk = jails(5, 2)
+	call("reload", "b")
+	if got := call("get", "a", "maxretry"); got != 3 {
+		t.Fatalf("reload b changed a's maxretry to %v", got)
+	}
+	if got := call("get", "b", "maxretry"); got != 2 {
+		t.Fatalf("reload b: b's maxretry %v, want 2", got)
+	}
+	if b := failed("b"); b != 1 {
+		t.Fatalf("reload b lost b's count: %d", b)
+	}
+	// "reload --restart b" starts b afresh.
+	call("reload", "--restart", "b")
+	if b := failed("b"); b != 0 {
+		t.Fatalf("reload --restart b kept its count: %d", b)
+	}
+	if _, err := d.Handle(ctx, []string{"reload", "nojail"}); control.KindOf(err) != control.KindUnknownJail {
+		t.Fatalf("reload of an unknown jail: %v", err)
+	}
+	// "stop a" stops the jail and runs its unban action for its bans.
+	if v := call("stop", "a"); v != nil {
+		t.Fatalf("stop a answered %v (fail2ban answers None: \"Jail stopped\")", v)
+	}
+	if _, err := d.Handle(ctx, []string{"status", "a"}); control.KindOf(err) != control.KindUnknownJail {
+		t.Fatalf("a still runs after stop a: %v", err)
+	}
+	acts, _ := os.ReadFile(filepath.Join(dir, "acts-a"))
+	if !strings.Contains(string(acts), "unban 192.0.2.1") {
+		t.Fatalf("stop a did not lift its ban; actions: %q", acts)
+	}
+}
+
+// set loglevel and logtarget change the log at runtime; flushlogs reopens
+// a rotated log file (logrotate's postrotate).
+func TestLogCommands(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "f2bx.log"), filepath.Join(dir, "other.log")
+	h, err := logging.Open(first, logging.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	d, _ := run(t, &config.Config{Jails: []*config.Jail{testJail("sshd", filepath.Join(dir, "acts"))}}, func(o *Options) {
+		o.Log, o.LogControl = slog.New(h), h
+	})
+	ctx := context.Background()
+	for _, c := range []struct {
+		cmd  []string
+		want any
+	}{
+		{[]string{"set", "loglevel", "DEBUG"}, "DEBUG"},
+		{[]string{"get", "loglevel"}, "DEBUG"},
+		{[]string{"set", "logtarget", second}, second},
+		{[]string{"get", "logtarget"}, second},
+	} {
+		if v, err := d.Handle(ctx, c.cmd); err != nil || v != c.want {
+			t.Fatalf("%v: %v, %v; want %v", c.cmd, v, err, c.want)
+		}
+	}
+	if _, err := d.Handle(ctx, []string{"set", "loglevel", "LOUD"}); control.KindOf(err) != control.KindInvalid {
+		t.Fatalf("bad level: %v", err)
+	}
+	if err := os.Rename(second, second+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := d.Handle(ctx, []string{"flushlogs"}); err != nil || v != "rolled over" {
+		t.Fatalf("flushlogs: %v, %v", v, err)
+	}
+	d.Handle(ctx, []string{"set", "sshd", "banip", "192.0.2.9"})
+	old, _ := os.ReadFile(first)
+	rotated, _ := os.ReadFile(second + ".1")
+	cur, _ := os.ReadFile(second)
+	if !strings.Contains(string(old), "log level changed level=DEBUG") || strings.Contains(string(old), "Ban 192.0.2.9") {
+		t.Fatalf("first log: %q", old)
+	}
+	if !strings.Contains(string(rotated), "log target changed") || !strings.Contains(string(cur), "rollover performed") {
+		t.Fatalf("rotated: %q\ncurrent: %q", rotated, cur)
+	}
+	waitFor(t, "the ban in the reopened log", func() bool {
+		cur, _ := os.ReadFile(second)
+		return strings.Contains(string(cur), "[sshd] Ban 192.0.2.9")
+	})
 }

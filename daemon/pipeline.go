@@ -47,10 +47,11 @@ type jailRT struct {
 	acts *action.Set
 }
 
-// startPipeline builds the jails of cfg, restores their bans and starts
-// the sources. A jail that cannot be built is reported and left out, as
-// fail2ban does.
-func (d *Daemon) startPipeline(ctx context.Context, cfg *config.Config) (*pipeline, error) {
+// startPipeline builds the jails of cfg, restores their bans, carries the
+// failure counts of prev's jails over (but not of those in fresh) and
+// starts the sources. A jail that cannot be built is reported and left
+// out, as fail2ban does.
+func (d *Daemon) startPipeline(ctx context.Context, cfg *config.Config, prev *pipeline, fresh map[string]bool) (*pipeline, error) {
 	p := &pipeline{d: d, cfg: cfg, rt: map[string]*jailRT{}}
 	p.health = newHealth(d)
 	jailCtx, jailCancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -65,6 +66,11 @@ func (d *Daemon) startPipeline(ctx context.Context, cfg *config.Config) (*pipeli
 		}
 		p.rt[jc.Name] = rt
 		p.jails = append(p.jails, rt.j)
+		if old, ok := prev.jail(jc.Name); ok && !fresh[jc.Name] {
+			if n := rt.j.TakeFailures(old.j); n > 0 {
+				d.log.Info("kept failure counts across the reload", "jail", jc.Name, "ids", n)
+			}
+		}
 	}
 	p.jailWG.Add(1)
 	go func() { defer p.jailWG.Done(); p.sched.Run(jailCtx) }()
@@ -96,7 +102,7 @@ func (d *Daemon) startPipeline(ctx context.Context, cfg *config.Config) (*pipeli
 	srcCtx, srcCancel := context.WithCancel(ctx)
 	p.srcCancel = srcCancel
 	if err := p.startSources(srcCtx); err != nil {
-		p.shutdown(false)
+		p.shutdown(false, nil)
 		return nil, err
 	}
 	p.srcWG.Add(1)
@@ -178,10 +184,22 @@ func xdpToNft(jc *config.Jail) *config.Jail {
 	return &c
 }
 
+// jail returns the running jail name; a nil pipeline has none.
+func (p *pipeline) jail(name string) (*jailRT, bool) {
+	if p == nil {
+		return nil, false
+	}
+	rt, ok := p.rt[name]
+	return rt, ok
+}
+
 // shutdown stops the sources (saving where they got to), lets the jails
-// hand over their queues, stops the actions (the XDP maps keep dropping
-// unless flush) and writes what the store has queued.
-func (p *pipeline) shutdown(flush bool) {
+// hand over their queues, stops the actions and writes what the store has
+// queued. The kernel keeps dropping a jail's bans (the next pipeline takes
+// them over) unless flush, or unless next is a configuration without the
+// jail (a jail stopped or disabled by a reload): its bans stay in the
+// database only, to be restored if it comes back.
+func (p *pipeline) shutdown(flush bool, next *config.Config) {
 	p.stopOnce.Do(func() {
 		if p.srcCancel != nil {
 			p.srcCancel()
@@ -207,7 +225,8 @@ func (p *pipeline) shutdown(flush bool) {
 					banned = append(banned, &tk)
 				}
 			}
-			if err := closeActions(ctx, rt, banned, flush, p.d.o.ActionGrace); err != nil {
+			gone := next != nil && next.Jail(rt.cfg.Name) == nil
+			if err := closeActions(ctx, rt, banned, flush || gone, p.d.o.ActionGrace); err != nil {
 				errs = append(errs, err)
 			}
 		}

@@ -217,6 +217,32 @@ func New(c Config, d Deps) (*Jail, error) {
 // Name is the jail's name.
 func (j *Jail) Name() string { return j.cfg.Name }
 
+// TakeFailures copies the failure counts of old (the same jail before a
+// reload) into j, as fail2ban keeps a jail's failures across a reload;
+// the new rules judge them from the next failure on. It returns how many
+// ids were carried over.
+func (j *Jail) TakeFailures(old *Jail) int {
+	return carry(old.addrs, j.addrs) + carry(old.other, j.other)
+}
+
+// carry puts the entries of from into to, least recently failed first, so
+// that to evicts them in the same order.
+func carry[K comparable](from, to *failtable.Table[K]) int {
+	type kv struct {
+		k K
+		e failtable.Entry
+	}
+	var all []kv
+	from.Range(func(k K, e failtable.Entry) bool {
+		all = append(all, kv{k, e})
+		return true
+	})
+	for i := len(all) - 1; i >= 0; i-- {
+		to.Put(all[i].k, all[i].e)
+	}
+	return len(all)
+}
+
 // Add counts failures; those that reach maxretry become bans, queued for
 // the actions. Addresses are counted as one batch (failtable.AddBatch).
 func (j *Jail) Add(ctx context.Context, fs []Failure) {
@@ -282,8 +308,6 @@ type addBatch struct {
 
 var addPool = sync.Pool{New: func() any { return new(addBatch) }}
 
-// canonical is an address's one spelling (IPv4-mapped addresses as IPv4),
-// allocating only when s is not already it.
 // CanonicalID is an id as the jail keys it: an address in its canonical
 // form (an IPv4-mapped IPv6 address unmapped), any other id as it is.
 func CanonicalID(id string) string {
@@ -293,6 +317,8 @@ func CanonicalID(id string) string {
 	return id
 }
 
+// canonical is an address's one spelling (IPv4-mapped addresses as IPv4),
+// allocating only when s is not already it.
 func canonical(a netip.Addr, s string) string {
 	var buf [64]byte
 	if b := a.Unmap().AppendTo(buf[:0]); string(b) != s {

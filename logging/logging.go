@@ -89,10 +89,15 @@ type Handler struct {
 	prefix string // "[jail] " once a jail attribute is set
 }
 
+// output is shared by a handler and those derived from it (WithAttrs):
+// changing the level or the target changes them all.
 type output struct {
+	level  slog.LevelVar
 	mu     sync.Mutex
 	w      io.Writer
 	closer io.Closer
+	target string
+	noTime bool // the target stamps lines itself (journal, syslog)
 	lim    limiter
 }
 
@@ -113,44 +118,90 @@ func New(w io.Writer, o Options) *Handler {
 	if o.Window <= 0 {
 		o.Window = time.Second
 	}
-	return &Handler{out: &output{w: w, lim: limiter{seen: map[string]*count{}}}, opts: o}
+	h := &Handler{out: &output{w: w, noTime: o.NoTime, lim: limiter{seen: map[string]*count{}}}, opts: o}
+	h.out.level.Set(o.Level.Level())
+	return h
 }
 
 // Open returns a handler for fail2ban's logtarget: STDERR, STDOUT, SYSOUT,
 // SYSLOG, SYSTEMD-JOURNAL or a file path (appended to). Close closes the
 // file.
 func Open(target string, o Options) (*Handler, error) {
+	w, closer, noTime, err := openTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	h := New(w, o)
+	h.out.closer, h.out.target, h.out.noTime = closer, target, o.NoTime || noTime
+	return h, nil
+}
+
+func openTarget(target string) (w io.Writer, closer io.Closer, noTime bool, err error) {
 	switch t := strings.ToUpper(strings.TrimSpace(target)); {
 	case t == "" || t == "STDERR":
-		return New(os.Stderr, o), nil
+		return os.Stderr, nil, false, nil
 	case t == "STDOUT" || t == "SYSOUT":
-		return New(os.Stdout, o), nil
+		return os.Stdout, nil, false, nil
 	case t == "SYSTEMD-JOURNAL" || t == "SYSLOG" || strings.HasPrefix(t, "SYSLOG["):
 		// Under systemd, stderr goes to the journal, which stamps each
 		// line itself.
-		o.NoTime = true
-		return New(os.Stderr, o), nil
+		return os.Stderr, nil, true, nil
 	}
 	f, err := os.OpenFile(target, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("open log target: %w", err)
+		return nil, nil, false, fmt.Errorf("open log target: %w", err)
 	}
-	h := New(f, o)
-	h.out.closer = f
-	return h, nil
+	return f, f, false, nil
 }
 
 // Close closes the log file, if the handler opened one.
 func (h *Handler) Close() error {
+	h.out.mu.Lock()
+	defer h.out.mu.Unlock()
 	if h.out.closer != nil {
 		return h.out.closer.Close()
 	}
 	return nil
 }
 
+// SetLevel changes the level of h and of the handlers derived from it.
+func (h *Handler) SetLevel(l slog.Level) { h.out.level.Set(l) }
+
+// Level is the level logged from.
+func (h *Handler) Level() slog.Level { return h.out.level.Level() }
+
+// SetTarget moves the log to another target (as Open takes it), closing
+// the previous file; on error the log stays where it was. A file target
+// is also how a rotated log file is reopened.
+func (h *Handler) SetTarget(target string) error {
+	w, closer, noTime, err := openTarget(target)
+	if err != nil {
+		return err
+	}
+	o := h.out
+	o.mu.Lock()
+	old := o.closer
+	o.w, o.closer, o.target, o.noTime = w, closer, target, noTime || h.opts.NoTime
+	o.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	return nil
+}
+
+// Target is the log target as set ("STDERR" when none was).
+func (h *Handler) Target() string {
+	h.out.mu.Lock()
+	defer h.out.mu.Unlock()
+	if h.out.target == "" {
+		return "STDERR"
+	}
+	return h.out.target
+}
+
 // Enabled reports whether l is logged.
 func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
-	return l >= h.opts.Level.Level()
+	return l >= h.out.level.Level()
 }
 
 // WithAttrs returns a handler adding attrs. As fail2ban writes its
@@ -260,7 +311,7 @@ func (o *output) write(line string) error {
 
 func (h *Handler) line(now time.Time, l slog.Level, msg string) string {
 	var b strings.Builder
-	if !h.opts.NoTime {
+	if !h.out.noTime {
 		b.WriteString(now.Format("2006-01-02 15:04:05"))
 		fmt.Fprintf(&b, ",%03d ", now.Nanosecond()/1e6)
 	}

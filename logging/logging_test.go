@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +54,39 @@ func TestParseLevel(t *testing.T) {
 	}
 	if _, err := ParseLevel("LOUD"); err == nil {
 		t.Error("LOUD accepted")
+	}
+}
+
+// The level and the target change while running, for the handler and
+// those derived from it; a bad target leaves the log where it was.
+func TestSetLevelAndTarget(t *testing.T) {
+	dir := t.TempDir()
+	first, second := dir+"/first.log", dir+"/second.log"
+	h, err := Open(first, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	log := slog.New(h).With("jail", "sshd")
+	log.Debug("not yet")
+	h.SetLevel(slog.LevelDebug)
+	log.Debug("now debug")
+	if err := h.SetTarget(dir + "/missing/dir/x.log"); err == nil {
+		t.Fatal("a target in a missing directory was accepted")
+	}
+	if err := h.SetTarget(second); err != nil {
+		t.Fatal(err)
+	}
+	log.Info("moved")
+	if h.Target() != second || LevelName(h.Level()) != "DEBUG" {
+		t.Fatalf("target %s level %s", h.Target(), LevelName(h.Level()))
+	}
+	a, _ := os.ReadFile(first)
+	b, _ := os.ReadFile(second)
+	if strings.Contains(string(a), "not yet") || !strings.Contains(string(a), "[sshd] now debug") || strings.Contains(string(a), "moved") {
+		t.Fatalf("first target: %q", a)
+	}
+	if !strings.Contains(string(b), "[sshd] moved") {
+		t.Fatalf("second target: %q", b)
 	}
 }

@@ -26,6 +26,13 @@ func (a *JailAction) Name() string { return "f2bx-xdp" }
 // Start puts the jail's allow list into the maps.
 func (a *JailAction) Start(context.Context) error { return a.B.SetAllow(a.Jail, a.Allow) }
 
+// SetAllow replaces the jail's allow list (ignoreip changed at runtime);
+// action.Allower.
+func (a *JailAction) SetAllow(_ context.Context, allow []netip.Prefix) error {
+	a.Allow = allow
+	return a.B.SetAllow(a.Jail, allow)
+}
+
 // Ban writes the batch into the maps.
 func (a *JailAction) Ban(_ context.Context, batch []*jail.Ticket) error {
 	return a.B.Ban(a.Jail, jail.PrefixBans(batch, a.IPv6Prefix), a.Now())

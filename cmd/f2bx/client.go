@@ -181,11 +181,15 @@ func newStopCmd() *cobra.Command {
 	var f clientFlags
 	var flush bool
 	cmd := &cobra.Command{
-		Use:   "stop",
-		Short: "Stop the daemon (XDP bans keep dropping until the next start; --flush removes them)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "stop [JAIL]",
+		Short: "Stop the daemon (XDP bans keep dropping until the next start; --flush removes them), or one jail",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			c := f.client()
+			if len(args) == 1 {
+				// One jail: its bans are lifted, and kept in the database.
+				return call(cmd, c, "stop", args[0])
+			}
 			words := []string{"stop"}
 			if flush {
 				words = append(words, "--flush")

@@ -209,11 +209,12 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 			}
 			return r.Config, nil
 		},
-		Log:     log,
-		DBFile:  f.db,
-		XDP:     daemon.XDPOptions{PinDir: f.pinDir, Interfaces: f.xdpIfs, Mode: f.xdpMode},
-		Reader:  f.reader,
-		Version: version, ActionGrace: f.grace,
+		Log:        log,
+		LogControl: h,
+		DBFile:     f.db,
+		XDP:        daemon.XDPOptions{PinDir: f.pinDir, Interfaces: f.xdpIfs, Mode: f.xdpMode},
+		Reader:     f.reader,
+		Version:    version, ActionGrace: f.grace,
 		JournalCommand: f.journalctl,
 		OnReady: func() {
 			_, _ = sdnotify.Notify("READY=1\nSTATUS=banning")

@@ -266,6 +266,25 @@ func (t *Table[K]) Add(k K, f Failure) (e Entry, ban bool) {
 	return e, ban
 }
 
+// Put stores an entry as it is (replacing the key's), for carrying counts
+// over from another table; the cap applies as in Add.
+func (t *Table[K]) Put(k K, e Entry) {
+	s, h := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.lookup(k, h)
+	if !ok {
+		if s.n >= s.cap {
+			s.evictOldest()
+			s.evicted++
+		}
+		i = s.alloc(k, h)
+	} else {
+		s.touch(i)
+	}
+	s.at(i).e = e
+}
+
 // AddBatch counts the failures fs[i] of keys[i], in order per key, taking
 // each shard's lock once for all of its keys in the batch: a batch of
 // failures from few addresses costs few lock handovers between cores.
