@@ -7,8 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"log/slog"
+	"net/netip"
 
 	"github.com/f2bx/f2bx/jail"
 )
