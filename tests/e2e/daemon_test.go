@@ -155,6 +155,11 @@ fail2ban-client set sshd unbanip 192.0.2.30
 fail2ban-client banned
 fail2ban-client unban --all
 if fail2ban-client status nojail; then echo "unexpected success"; fi
+fail2ban-client set loglevel INFO
+fail2ban-client get loglevel
+fail2ban-client flushlogs
+fail2ban-client stop sshd
+fail2ban-client status
 fail2ban-client version
 `
 	cmd := exec.Command("sh", "-c", script)
@@ -178,6 +183,14 @@ Status
 [{'sshd': ['192.0.2.31']}]
 1
 Sorry but the jail 'nojail' does not exist
+f2bx: NOK: nojail
+Current logging level is 'INFO'
+Current logging level is 'INFO'
+logs: rolled over
+Jail stopped
+Status
+|- Number of jail:	0
+` + "`- Jail list:\t" + `
 `
 	got := string(out)
 	if !strings.HasPrefix(got, want) {
