@@ -145,7 +145,11 @@ func (s *stream) run(ctx context.Context, in <-chan source.Batch) {
 // the workers and the committer.
 func (s *stream) process(ctx context.Context, b source.Batch) {
 	j := s.job
+	inline := j != nil
 	if j == nil {
+		// A small batch while none is in flight is matched here: a
+		// hand-off to a worker would only add latency.
+		inline = len(s.free) == cap(s.free) && len(b.Lines) < inlineBelow
 		j = <-s.free // backpressure: at most 2×workers batches in flight
 	}
 	s.stage.begin()
@@ -156,7 +160,7 @@ func (s *stream) process(ctx context.Context, b source.Batch) {
 		s.group.Prepare(b.Lines, &j.prep)
 	}
 	s.stage.end()
-	if s.job == nil {
+	if !inline {
 		s.order <- j
 		s.jobs <- j
 		return
@@ -165,7 +169,14 @@ func (s *stream) process(ctx context.Context, b source.Batch) {
 	defer s.stage.end()
 	s.match(ctx, s.group, j)
 	s.commit(ctx, j)
+	if j != s.job {
+		s.free <- j
+	}
 }
+
+// inlineBelow is the batch size under which a stream with workers matches
+// a batch itself when no other batch is in flight.
+const inlineBelow = 1024
 
 // work matches the jobs it receives with its own clone of the filters. A
 // panic fails the daemon, and the job still counts as done so that the
