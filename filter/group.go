@@ -131,25 +131,19 @@ func (g *Group) ProcessLines(lines []string, emit func(filter, line int, fails [
 // Prepare cuts the dates out of lines for every filter, into p (whose
 // memory is reused).
 func (g *Group) Prepare(lines []string, p *Prepared) {
-	p.n = len(lines)
-	if len(p.lines) != len(g.Filters) {
-		p.lines = make([][]tupleLine, len(g.Filters))
-		p.whens = make([][]time.Time, len(g.Filters))
-		p.noDate = make([][]bool, len(g.Filters))
-	}
-	for k, f := range g.Filters {
-		ls, ws, nd := p.lines[k][:0], p.whens[k][:0], p.noDate[k][:0]
-		for _, l := range lines {
-			tl, when, noDate := f.prepare(l)
-			ls, ws, nd = append(ls, tl), append(ws, when), append(nd, noDate)
-		}
-		p.lines[k], p.whens[k], p.noDate[k] = ls, ws, nd
-	}
+	g.prepare(lines, p, func(f *Filter, i int) (tupleLine, time.Time, bool) { return f.prepare(lines[i]) })
 }
 
 // PrepareAt prepares lines whose times the source knows (the journal):
 // no date is looked for, and each time becomes the filters' last date.
 func (g *Group) PrepareAt(lines []string, times []time.Time, p *Prepared) {
+	g.prepare(lines, p, func(f *Filter, i int) (tupleLine, time.Time, bool) {
+		f.lastDate = times[i]
+		return tupleLine{"", "", lines[i], lines[i]}, times[i], false
+	})
+}
+
+func (g *Group) prepare(lines []string, p *Prepared, cut func(f *Filter, i int) (tupleLine, time.Time, bool)) {
 	p.n = len(lines)
 	if len(p.lines) != len(g.Filters) {
 		p.lines = make([][]tupleLine, len(g.Filters))
@@ -158,11 +152,9 @@ func (g *Group) PrepareAt(lines []string, times []time.Time, p *Prepared) {
 	}
 	for k, f := range g.Filters {
 		ls, ws, nd := p.lines[k][:0], p.whens[k][:0], p.noDate[k][:0]
-		for i, l := range lines {
-			ls, ws, nd = append(ls, tupleLine{"", "", l, l}), append(ws, times[i]), append(nd, false)
-		}
-		if len(times) > 0 {
-			f.lastDate = times[len(times)-1]
+		for i := range lines {
+			tl, when, noDate := cut(f, i)
+			ls, ws, nd = append(ls, tl), append(ws, when), append(nd, noDate)
 		}
 		p.lines[k], p.whens[k], p.noDate[k] = ls, ws, nd
 	}
