@@ -23,7 +23,7 @@ const targetAgreement = 0.95
 // (a "Connection closed" line counted for the address of an earlier
 // failure, pam_unix lines), Solaris and PAM message forms and several ddos
 // forms.
-var floors = map[string]float64{"sshd": 0.67}
+var floors = map[string]float64{"sshd": 0.76}
 
 // TestAgreementWithFail2ban runs fail2ban's annotated sample logs (from
 // Debian's package, fetched at test time) against f2bx's own filters of
