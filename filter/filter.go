@@ -75,8 +75,11 @@ type Filter struct {
 	// (nil without a prefilter).
 	PrefilterModes []string
 	pre            prefilter
-	batch          batchState
-	IgnoreCount    []int // matches per ignoreregex
+	// alone is this filter as a group of one, and prepared its batch
+	// memory, for ProcessLines.
+	alone       *Group
+	prepared    Prepared
+	IgnoreCount []int // matches per ignoreregex
 }
 
 // tupleLine is a line split around its date: before, date, after, and
@@ -230,7 +233,7 @@ func (f *Filter) clone() (*Filter, error) {
 	c := *f
 	c.buf, c.lastDate, c.lastText = nil, time.Time{}, ""
 	c.mlfid = newMLFIDCache(100, f.o.Now)
-	c.batch = batchState{}
+	c.alone, c.prepared = nil, Prepared{}
 	c.PrefMatches = 0
 	c.FailCounts = make([]int, len(f.Fail))
 	c.IgnoreCount = make([]int, len(f.Ignore))

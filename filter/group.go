@@ -39,9 +39,6 @@ type Prepared struct {
 	noDate [][]bool
 }
 
-// Len is the number of lines prepared.
-func (p *Prepared) Len() int { return p.n }
-
 // NewGroup groups filters; with Hyperscan, those with the same datepattern
 // and time zone share one database.
 func NewGroup(filters ...*Filter) (*Group, error) {
@@ -73,7 +70,7 @@ func NewGroup(filters ...*Filter) (*Group, error) {
 			return nil, err
 		}
 		p.pre = nil
-		if sp != nil {
+		if sp != nil { // a nil *hsPrefilter must not become a non-nil interface
 			p.pre = sp
 		}
 	}
@@ -131,33 +128,44 @@ func (g *Group) ProcessLines(lines []string, emit func(filter, line int, fails [
 // Prepare cuts the dates out of lines for every filter, into p (whose
 // memory is reused).
 func (g *Group) Prepare(lines []string, p *Prepared) {
-	g.prepare(lines, p, func(f *Filter, i int) (tupleLine, time.Time, bool) { return f.prepare(lines[i]) })
+	p.reset(len(lines), len(g.Filters))
+	for k, f := range g.Filters {
+		for _, l := range lines {
+			tl, when, noDate := f.prepare(l)
+			p.add(k, tl, when, noDate)
+		}
+	}
 }
 
 // PrepareAt prepares lines whose times the source knows (the journal):
 // no date is looked for, and each time becomes the filters' last date.
 func (g *Group) PrepareAt(lines []string, times []time.Time, p *Prepared) {
-	g.prepare(lines, p, func(f *Filter, i int) (tupleLine, time.Time, bool) {
-		f.lastDate = times[i]
-		return tupleLine{"", "", lines[i], lines[i]}, times[i], false
-	})
+	p.reset(len(lines), len(g.Filters))
+	for k, f := range g.Filters {
+		for i, l := range lines {
+			p.add(k, tupleLine{"", "", l, l}, times[i], false)
+		}
+		if len(times) > 0 {
+			f.lastDate = times[len(times)-1]
+		}
+	}
 }
 
-func (g *Group) prepare(lines []string, p *Prepared, cut func(f *Filter, i int) (tupleLine, time.Time, bool)) {
-	p.n = len(lines)
-	if len(p.lines) != len(g.Filters) {
-		p.lines = make([][]tupleLine, len(g.Filters))
-		p.whens = make([][]time.Time, len(g.Filters))
-		p.noDate = make([][]bool, len(g.Filters))
+// reset empties p for n lines of filters filters, keeping its memory.
+func (p *Prepared) reset(n, filters int) {
+	p.n = n
+	if len(p.lines) != filters {
+		p.lines = make([][]tupleLine, filters)
+		p.whens = make([][]time.Time, filters)
+		p.noDate = make([][]bool, filters)
 	}
-	for k, f := range g.Filters {
-		ls, ws, nd := p.lines[k][:0], p.whens[k][:0], p.noDate[k][:0]
-		for i := range lines {
-			tl, when, noDate := cut(f, i)
-			ls, ws, nd = append(ls, tl), append(ws, when), append(nd, noDate)
-		}
-		p.lines[k], p.whens[k], p.noDate[k] = ls, ws, nd
+	for k := range filters {
+		p.lines[k], p.whens[k], p.noDate[k] = p.lines[k][:0], p.whens[k][:0], p.noDate[k][:0]
 	}
+}
+
+func (p *Prepared) add(k int, tl tupleLine, when time.Time, noDate bool) {
+	p.lines[k], p.whens[k], p.noDate[k] = append(p.lines[k], tl), append(p.whens[k], when), append(p.noDate[k], noDate)
 }
 
 // Match runs every filter's regexes over prepared lines and calls emit for
@@ -187,13 +195,13 @@ func (g *Group) Match(p *Prepared, emit func(filter, line int, fails []Failure))
 func (g *Group) matchScanned(part *groupPart, p *Prepared, emit func(filter, line int, fails []Failure)) error {
 	stride := len(part.members)
 	first := p.lines[part.members[0]]
-	part.block, part.starts = part.block[:0], part.starts[:0]
-	for _, tl := range first {
-		part.starts = append(part.starts, len(part.block))
-		part.block = append(part.block, tl[0]...)
-		part.block = append(part.block, tl[2]...)
-		part.block = append(part.block, '\n')
+	block, starts := part.block[:0], part.starts[:0]
+	for i := range first {
+		tl := &first[i]
+		starts = append(starts, len(block))
+		block = append(append(append(block, tl[0]...), tl[2]...), '\n')
 	}
+	part.block, part.starts = block, starts
 	if cap(part.cand) < p.n*stride {
 		part.cand = make([]uint64, p.n*stride)
 	}
@@ -206,7 +214,7 @@ func (g *Group) matchScanned(part *groupPart, p *Prepared, emit func(filter, lin
 			f := g.Filters[m]
 			tl := p.lines[m][i]
 			mask := part.cand[i*stride+k]
-			if tl != first[i] {
+			if k > 0 && tl != first[i] {
 				// This filter cut the line differently (its state differs):
 				// the shared block does not apply, run every regex.
 				mask = allRegexes
