@@ -113,11 +113,6 @@ func parseReload(args []string) reloadRequest {
 }
 
 func (d *Daemon) handleReload(ctx context.Context, r reloadRequest) (any, error) {
-	if r.jail != "" && r.stop {
-		if _, _, err := d.jail(r.jail); err != nil {
-			return nil, err
-		}
-	}
 	r.done = make(chan error, 1)
 	select {
 	case d.reload <- r:
@@ -340,16 +335,15 @@ func (d *Daemon) flushLogs() (any, error) {
 	if lc == nil {
 		return "flushed", nil
 	}
-	switch t := lc.Target(); strings.ToUpper(t) {
-	case "STDERR", "STDOUT", "SYSOUT", "SYSLOG", "SYSTEMD-JOURNAL":
-		return "flushed", nil
-	default:
-		if err := lc.SetTarget(t); err != nil {
-			return nil, err
-		}
-		d.log.Info("rollover performed on " + t)
-		return "rolled over", nil
+	rolled, err := lc.Reopen()
+	if err != nil {
+		return nil, err
 	}
+	if !rolled {
+		return "flushed", nil
+	}
+	d.log.Info("rollover performed on " + lc.Target())
+	return "rolled over", nil
 }
 
 func (d *Daemon) get(args []string) (any, error) {

@@ -121,6 +121,7 @@ type LogControl interface {
 	Level() slog.Level
 	SetTarget(target string) error
 	Target() string
+	Reopen() (bool, error)
 }
 
 // reloadRequest asks Run to load the configuration again: every jail, or
@@ -274,10 +275,16 @@ func (d *Daemon) doReload(p *pipeline, r reloadRequest) (fresh map[string]bool, 
 // taken from it (removed when it is no longer enabled, or when r stops
 // it).
 func (d *Daemon) nextConfig(cur *config.Config, r reloadRequest) (*config.Config, error) {
-	if r.stop {
+	without := func(name string) *config.Config {
 		next := *cur
-		next.Jails = slices.DeleteFunc(slices.Clone(cur.Jails), func(j *config.Jail) bool { return r.jail == "" || j.Name == r.jail })
-		return &next, nil
+		next.Jails = slices.DeleteFunc(slices.Clone(cur.Jails), func(j *config.Jail) bool { return name == "" || j.Name == name })
+		return &next
+	}
+	if r.stop {
+		if r.jail != "" && cur.Jail(r.jail) == nil {
+			return nil, control.UnknownJail(r.jail)
+		}
+		return without(r.jail), nil
 	}
 	if d.o.Reload == nil {
 		return nil, errors.New("no configuration to reload from")
@@ -296,12 +303,11 @@ func (d *Daemon) nextConfig(cur *config.Config, r reloadRequest) (*config.Config
 		}
 		return nil, control.UnknownJail(r.jail)
 	}
-	next := *cur
-	next.Jails = slices.DeleteFunc(slices.Clone(cur.Jails), func(j *config.Jail) bool { return j.Name == r.jail })
+	next := without(r.jail)
 	if nj != nil {
 		next.Jails = append(next.Jails, nj)
 	}
-	return &next, nil
+	return next, nil
 }
 
 func (d *Daemon) config() *config.Config {

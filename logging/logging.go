@@ -189,6 +189,18 @@ func (h *Handler) SetTarget(target string) error {
 	return nil
 }
 
+// Reopen opens a file target again (after logrotate moved it) and reports
+// true; stream targets (stderr, the journal) have nothing to reopen.
+func (h *Handler) Reopen() (bool, error) {
+	h.out.mu.Lock()
+	file, target := h.out.closer != nil, h.out.target
+	h.out.mu.Unlock()
+	if !file {
+		return false, nil
+	}
+	return true, h.SetTarget(target)
+}
+
 // Target is the log target as set ("STDERR" when none was).
 func (h *Handler) Target() string {
 	h.out.mu.Lock()
