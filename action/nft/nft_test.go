@@ -26,11 +26,7 @@ func TestEnforcedInNamespace(t *testing.T) {
 }
 
 func testEnforced(t *testing.T, hook string) {
-	lab, err := netns.NewLab("f2bx-nft")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lab.Close()
+	lab := netns.TestLab(t, "f2bx-nft")
 	srcs := netns.Sources(12, 4)
 	if err := lab.AddSources(srcs); err != nil {
 		t.Fatal(err)

@@ -16,14 +16,7 @@ import (
 // namespaces, restarts the loader (bans must keep dropping and be adopted),
 // unbans, and flushes.
 func TestEnforcedOnVeth(t *testing.T) {
-	if why := netns.Available(); why != "" {
-		t.Skip(why)
-	}
-	lab, err := netns.NewLab("f2bx-xdp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lab.Close()
+	lab := netns.TestLab(t, "f2bx-xdp")
 	srcs := netns.Sources(20, 6)
 	if err := lab.AddSources(srcs); err != nil {
 		t.Fatal(err)

@@ -17,14 +17,7 @@ import (
 // on its veth; the address that fails is dropped by the program, and
 // "f2bx banned" shows the drops.
 func TestXDPInNamespace(t *testing.T) {
-	if why := netns.Available(); why != "" {
-		t.Skip(why)
-	}
-	lab, err := netns.NewLab("f2bxe2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lab.Close()
+	lab := netns.TestLab(t, "f2bxe2e")
 	src := netip.MustParseAddr("10.77.1.5")
 	if err := lab.AddSources([]netip.Addr{src}); err != nil {
 		t.Fatal(err)

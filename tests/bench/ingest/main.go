@@ -19,12 +19,14 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/f2bx/f2bx/config"
@@ -59,14 +61,25 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The namespace goes on every way out: the end, a failed run (fatal
+	// below) and Ctrl-C.
+	fatal := func(format string, args ...any) {
+		ns.Close()
+		log.Fatalf(format, args...)
+	}
 	defer ns.Close()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		fatal("interrupted: %v", <-sig)
+	}()
 	fmt.Printf("%-5s %7s %9s %12s %12s %11s %11s %9s %9s %9s\n", "src", "addrs", "rate", "written/s", "processed/s", "lag mid", "lag end", "bans", "p50", "p99")
 	for _, src := range strings.Split(*sources, ",") {
 		for _, a := range ints(*addrs) {
 			for _, r := range ints(*rates) {
 				res, err := runOnce(ns, src, a, r, time.Duration(*secs*float64(time.Second)))
 				if err != nil {
-					log.Fatalf("%s %d addrs at %d/s: %v", src, a, r, err)
+					fatal("%s %d addrs at %d/s: %v", src, a, r, err)
 				}
 				fmt.Printf("%-5s %7d %9d %12.0f %12.0f %11d %11d %9d %9s %9s\n", src, a, r, res.written, res.processed, res.lagMid, res.lagEnd, res.bans, fmtDur(res.p50), fmtDur(res.p99))
 			}
@@ -212,7 +225,11 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	// Warm up: one address banned before the measured run (the first ban
 	// pays for the action's start).
 	var written atomic.Int64
-	w := newWriter(logPath, ring)
+	w, err := newWriter(logPath, ring)
+	if err != nil {
+		cancel()
+		return res, err
+	}
 	warm := []byte(time.Now().Format("Jan _2 15:04:05") + " host sshd[7]: Failed password for invalid user admin from 198.19.0.1 port 4242 ssh2")
 	if err := w.write([][]byte{warm, warm, warm}); err != nil {
 		cancel()
@@ -312,19 +329,19 @@ type writer struct {
 	rw *ringbuf.Writer
 }
 
-func newWriter(path string, ring *ringbuf.Ring) *writer {
+func newWriter(path string, ring *ringbuf.Ring) (*writer, error) {
 	if ring != nil {
 		rw, err := ring.NewWriter(0)
 		if err != nil {
-			log.Fatal(err)
+			return nil, err
 		}
-		return &writer{rw: rw}
+		return &writer{rw: rw}, nil
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
-	return &writer{f: f, bw: bufio.NewWriterSize(f, 1<<20)}
+	return &writer{f: f, bw: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 
 func (w *writer) write(lines [][]byte) error {
