@@ -101,6 +101,9 @@ type LogPath struct {
 
 // Filter is the part of a jail that turns log lines into failures.
 type Filter struct {
+	// Name is the filter file the jail names ("sshd"), for reports; it
+	// does not change what the filter matches.
+	Name        string   `json:"name,omitempty"`
 	UseDNS      string   `json:"usedns"`
 	PrefRegex   string   `json:"prefregex,omitempty"`
 	FailRegex   []string `json:"failregex"`
@@ -131,6 +134,9 @@ type Action struct {
 	// PythonArgs is its JSON keyword arguments.
 	PythonPath string `json:"python_path,omitempty"`
 	PythonArgs string `json:"python_args,omitempty"`
+	// File is the action.d file (without extension) or built-in the
+	// action came from, when known; it does not change what it does.
+	File string `json:"file,omitempty"`
 }
 
 // RingPrefix marks a logpath that is a shared-memory ring ("ring:NAME").

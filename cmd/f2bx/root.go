@@ -50,7 +50,7 @@ TOML configuration (/etc/f2bx), or the defaults embedded in the binary.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newVersionCmd(), newConfigCmd(), newRegexCmd(), newRingCmd(), newStartCmd())
+	root.AddCommand(newVersionCmd(), newConfigCmd(), newRegexCmd(), newRingCmd(), newStartCmd(), newMigrateCmd())
 	root.AddCommand(newClientCmds()...)
 	return root
 }

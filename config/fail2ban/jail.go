@@ -94,6 +94,7 @@ func (e *jailDefError) Error() string { return e.msg }
 // f2bx's built-in backends (its commands ready).
 type action struct {
 	name    string
+	file    string // the action.d file, without extension (or the built-in)
 	reader  *defInit
 	python  Command
 	builtin []Command
@@ -119,15 +120,16 @@ const BackendOption = "f2bx-backend"
 
 // jail reads one jail section.
 type jail struct {
-	name      string
-	cfg       *ini.Config
-	fs        *files
-	diag      *diag
-	opts      *odict
-	filter    *defInit
-	actions   []action
-	configErr string
-	globs     []LogGlob
+	name       string
+	cfg        *ini.Config
+	fs         *files
+	diag       *diag
+	opts       *odict
+	filter     *defInit
+	filterName string // the filter.d file, without extension
+	actions    []action
+	configErr  string
+	globs      []LogGlob
 }
 
 // LogGlob is a jail's logpath entry as written: a glob and "head" or
@@ -190,6 +192,7 @@ func (j *jail) readParts() error {
 		if err != nil {
 			return &jailDefError{fmt.Sprintf("Invalid filter definition %s: %v", pyRepr(flt), err), j.pos("filter")}
 		}
+		j.filterName = name
 		j.filter = newDefInit(pyJoin("filter.d", name), j.name, fopts, filterSpec, j.diag)
 		found, err := j.filter.read(j.fs)
 		if err != nil {
@@ -262,7 +265,7 @@ func (j *jail) readAction(act string) error {
 			}
 			aopts = rest
 		}
-		j.actions = append(j.actions, action{name: actname, python: Command{
+		j.actions = append(j.actions, action{name: actname, file: name, python: Command{
 			"set", j.name, "addaction", actname, pyJoin(pyJoin(j.fs.base, "action.d"), name), jsonDumps(aopts),
 		}})
 		return nil
@@ -278,7 +281,7 @@ func (j *jail) readAction(act string) error {
 				cmds = append(cmds, Command{"set", j.name, "action", actname, k, aopts.str(k)})
 			}
 		}
-		j.actions = append(j.actions, action{name: actname, builtin: cmds})
+		j.actions = append(j.actions, action{name: actname, file: name, builtin: cmds})
 		return nil
 	}
 	n := aopts.str("name")
@@ -309,7 +312,7 @@ func (j *jail) readAction(act string) error {
 	if err := r.getOptions(j.opts, false); err != nil {
 		return fmt.Errorf("Error in action definition %s: %w", pyRepr(act), err)
 	}
-	j.actions = append(j.actions, action{name: actname, reader: r})
+	j.actions = append(j.actions, action{name: actname, file: name, reader: r})
 	return nil
 }
 

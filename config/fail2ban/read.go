@@ -44,6 +44,17 @@ type Result struct {
 	// LogGlobs are each jail's logpath globs as written, which the stream
 	// only carries as the files they match now.
 	LogGlobs map[string][]LogGlob
+	// Parts name the files each jail's filter and actions came from.
+	Parts map[string]JailParts
+}
+
+// JailParts names the filter.d and action.d files of a jail (without
+// their extension): what the stream does not carry.
+type JailParts struct {
+	Filter string
+	// Actions maps each action's name to its file ("iptables-multiport",
+	// "smtp.py", or a built-in's name).
+	Actions map[string]string
 }
 
 // Read reads the fail2ban configuration below dir.
@@ -61,7 +72,7 @@ func Read(dir string, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Stream: general, LogGlobs: map[string][]LogGlob{}, Socket: early.str("socket"), PidFile: early.str("pidfile")}
+	res := &Result{Stream: general, LogGlobs: map[string][]LogGlob{}, Parts: map[string]JailParts{}, Socket: early.str("socket"), PidFile: early.str("pidfile")}
 	var started []string
 	for _, j := range jails {
 		st, err := j.stream(o.AllowNoFiles)
@@ -75,6 +86,11 @@ func Read(dir string, o Options) (*Result, error) {
 		}
 		res.Stream = append(res.Stream, st...)
 		res.LogGlobs[j.name] = j.globs
+		parts := JailParts{Filter: j.filterName, Actions: map[string]string{}}
+		for _, a := range j.actions {
+			parts.Actions[a.name] = a.file
+		}
+		res.Parts[j.name] = parts
 		if j.configErr == "" {
 			started = append(started, j.name)
 		}

@@ -122,6 +122,12 @@ func loadFail2ban(dir string, o Options) (*Result, error) {
 		return nil, err
 	}
 	for _, j := range cfg.Jails {
+		if parts, ok := res.Parts[j.Name]; ok {
+			j.Filter.Name = parts.Filter
+			for i := range j.Actions {
+				j.Actions[i].File = parts.Actions[j.Actions[i].Name]
+			}
+		}
 		if globs, ok := res.LogGlobs[j.Name]; ok {
 			j.LogPaths = nil
 			for _, g := range globs {

@@ -340,6 +340,7 @@ func resolveFilter(spec string, filters map[string]*FilterFile) (config.Filter, 
 		return c, nil, fmt.Errorf("filter %q: %v", fname, err)
 	}
 	c = config.Filter{
+		Name:        fname,
 		UseDNS:      config.DefaultUseDNS,
 		PrefRegex:   f.PrefRegex,
 		FailRegex:   append(append([]string(nil), f.FailRegex...), extra...),

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -31,11 +32,33 @@ func compareStreams(t *testing.T, pkg *fail2banpkg.Package, dir string) []string
 // fail2ban-client -d prints.
 func TestStreamDebianEveryJail(t *testing.T) {
 	pkg := fail2banpkg.Get(t)
+	conf, jails := debianEveryJail(t, pkg)
+
+	lines := compareStreams(t, pkg, conf)
+	count := func(prefix string) (n int) {
+		for _, l := range lines {
+			if strings.HasPrefix(l, prefix) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count("['start', "); n != len(jails) {
+		t.Errorf("%d jails started, want %d", n, len(jails))
+	}
+	t.Logf("%d jails, %d stream lines, %d addlogpath, %d addaction: identical", len(jails), len(lines), strings.Count(strings.Join(lines, "\n"), "'addlogpath'"), strings.Count(strings.Join(lines, "\n"), "'addaction'"))
+}
+
+// debianEveryJail copies Debian's fail2ban configuration into a temporary
+// folder with a jail.local that enables every jail of jail.conf, its log
+// paths pointed into the test's folder, where one file is created for
+// every logpath glob. It returns the configuration folder and the jails.
+func debianEveryJail(t *testing.T, pkg *fail2banpkg.Package) (string, []string) {
+	t.Helper()
 	tmp := t.TempDir()
 	conf := filepath.Join(tmp, "conf")
 	logs := filepath.Join(tmp, "logs")
 	copyDir(t, pkg.ConfDir(), conf)
-
 	jailConf := parse(t, filepath.Join(conf, "jail.conf"))
 	var local strings.Builder
 	// Point every path setting of the paths-*.conf files into the test's
@@ -84,7 +107,9 @@ func TestStreamDebianEveryJail(t *testing.T) {
 			if !strings.HasPrefix(lp.Path, logs) {
 				t.Fatalf("jail %s: logpath %s is outside the test folder", j.Name, lp.Path)
 			}
-			p := strings.NewReplacer("*", "", "?", "x").Replace(lp.Path)
+			// A name every glob matches: "*" and "?" as "x", a class as
+			// its first member.
+			p := strings.NewReplacer("*", "x", "?", "x").Replace(globClass.ReplaceAllString(lp.Path, "$1"))
 			writeFiles(t, "/", map[string]string{p: ""})
 			created++
 		}
@@ -93,20 +118,10 @@ func TestStreamDebianEveryJail(t *testing.T) {
 		t.Fatalf("only %d log files for %d jails", created, len(jails))
 	}
 
-	lines := compareStreams(t, pkg, conf)
-	count := func(prefix string) (n int) {
-		for _, l := range lines {
-			if strings.HasPrefix(l, prefix) {
-				n++
-			}
-		}
-		return n
-	}
-	if n := count("['start', "); n != len(jails) {
-		t.Errorf("%d jails started, want %d", n, len(jails))
-	}
-	t.Logf("%d jails, %d stream lines, %d addlogpath, %d addaction: identical", len(jails), len(lines), strings.Count(strings.Join(lines, "\n"), "'addlogpath'"), strings.Count(strings.Join(lines, "\n"), "'addaction'"))
+	return conf, jails
 }
+
+var globClass = regexp.MustCompile(`\[([^\]])[^\]]*\]`)
 
 func parse(t *testing.T, path string) *ini.File {
 	t.Helper()
