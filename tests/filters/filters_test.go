@@ -3,10 +3,12 @@
 package filters
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/f2bx/f2bx"
 	"github.com/f2bx/f2bx/config"
@@ -75,4 +77,60 @@ func TestShippedFiltersAreLinear(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestShippedJails requires a jail for every shipped filter, every jail
+// but sshd disabled by default, and every jail to load with its filter
+// when a layer enables it.
+func TestShippedJails(t *testing.T) {
+	embedded := []native.Layer{{Name: "embedded", FS: f2bx.Defaults}}
+	always := native.Options{Glob: func(p string) ([]string, error) { return []string{p}, nil }}
+	def, err := native.Load(embedded, always)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(def.Jails) != 1 || def.Jails[0].Name != "sshd" {
+		t.Errorf("enabled by default: %v", def.Jails)
+	}
+	filters, _ := fs.Glob(f2bx.Defaults, "filters.d/*.toml")
+	jails, _ := fs.Glob(f2bx.Defaults, "jails.d/*.toml")
+	var enable strings.Builder
+	used := map[string]bool{}
+	for _, j := range jails {
+		data, _ := fs.ReadFile(f2bx.Defaults, j)
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "[") && !strings.Contains(l, ".") {
+				fmt.Fprintf(&enable, "%s\nenabled = true\n", l)
+			}
+			if v, ok := strings.CutPrefix(l, "filter = "); ok {
+				used[strings.Trim(v, `"`)] = true
+			}
+		}
+	}
+	for _, f := range filters {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "filters.d/"), ".toml")
+		if !used[name] {
+			t.Errorf("no jail uses filter %s", name)
+		}
+	}
+	layer := native.Layer{Name: "test", FS: fstest.MapFS{"jails.d/all.toml": {Data: []byte(enable.String())}}}
+	all, err := native.Load(append(embedded, layer), always)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Errors) > 0 {
+		t.Fatal(all.Errors)
+	}
+	if len(all.Jails) < len(filters) {
+		t.Errorf("%d jails for %d filters", len(all.Jails), len(filters))
+	}
+	for _, j := range all.Jails {
+		if len(j.LogPaths) == 0 && len(j.JournalMatch) == 0 {
+			t.Errorf("jail %s reads nothing", j.Name)
+		}
+		if _, err := filter.New(j.Filter, filter.Options{}); err != nil {
+			t.Errorf("jail %s: %v", j.Name, err)
+		}
+	}
+	t.Logf("%d jails, %d filters", len(all.Jails), len(filters))
 }
