@@ -42,10 +42,33 @@ type Regex struct {
 // the translation allows, else on regexp2.
 func CompileRegex(src, useDNS string, multiline bool) (*Regex, error) {
 	r := &Regex{Source: src, Expanded: ExpandTags(src, useDNS)}
+	if err := checkGroupNames(r.Expanded); err != nil {
+		return nil, fmt.Errorf("compile %q: %w", src, err)
+	}
 	if err := r.compile(multiline); err != nil {
 		return nil, fmt.Errorf("compile %q: %w", src, err)
 	}
 	return r, nil
+}
+
+// pyGroupName finds Python's named groups.
+var pyGroupName = regexp.MustCompile(`\(\?P<(\w+)>`)
+
+// checkGroupNames refuses a group name used twice, as Python's re does
+// ("redefinition of group name"): a tag such as <HOST> may appear once.
+func checkGroupNames(expanded string) error {
+	seen := map[string]bool{}
+	for _, m := range pyGroupName.FindAllStringSubmatchIndex(expanded, -1) {
+		if m[0] > 0 && expanded[m[0]-1] == '\\' {
+			continue // an escaped parenthesis
+		}
+		name := expanded[m[2]:m[3]]
+		if seen[name] {
+			return fmt.Errorf("redefinition of group name %q (a tag may appear once in a regex)", name)
+		}
+		seen[name] = true
+	}
+	return nil
 }
 
 func (r *Regex) compile(multiline bool) error {
