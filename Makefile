@@ -51,10 +51,10 @@ bench-enforce:
 bench-jail:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./jail/...
 
-## bench-regex: the filter on 1M-line sshd logs, fail2ban-regex in the same run
+## bench-regex: f2bx's own and fail2ban's filters for sshd, nginx-http-auth and postfix, fail2ban-regex in the same run
 bench-regex: deps
 	$(GO) test $(GOTAGS) -count=1 -run TestFail2banSamples ./tests/compat >/dev/null
-	$(GO) run $(GOTAGS) ./tests/bench/regexbench
+	$(GO) run $(GOTAGS) ./tests/bench/regexbench -lines 200000
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
