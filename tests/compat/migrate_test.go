@@ -322,35 +322,15 @@ func TestMigrateBans(t *testing.T) {
 	writeFiles(t, conf, map[string]string{"jail.local": "[sshd]\nenabled = true\nlogpath = " + filepath.Join(tmp, "auth.log") + "\n"})
 	db := filepath.Join(tmp, "fail2ban.sqlite3")
 	now := time.Now().Unix()
-	script := `import sys, json
-from fail2ban.server.database import Fail2BanDb
-from fail2ban.server.ticket import FailTicket
-from fail2ban.server.mytime import MyTime
-now = int(sys.argv[2]); MyTime.setTime(now)
-class Actions:
-    def __init__(self, bt): self.bt = bt
-    def getBanTime(self): return self.bt
-class Jail:
-    def __init__(self, name, bt): self.name = name; self.actions = Actions(bt)
-    def getMaxBanTime(self): return -1
-db = Fail2BanDb(sys.argv[1])
-jails = {"sshd": Jail("sshd", 600), "old": Jail("apache-auth", 3600)}
-for j in jails.values(): db.addJail(j)
-rows = [("sshd", "192.0.2.1", now - 100, 600, 1), ("sshd", "192.0.2.2", now - 700, 600, 1),
-        ("sshd", "2001:db8::5", now - 10**6, -1, 4), ("sshd", "192.0.2.3", now - 300, 600, 1),
-        ("sshd", "192.0.2.3", now - 20, 86400, 2), ("old", "198.51.100.3", now - 50, 7200, 1)]
-for jail, ip, tm, bt, cnt in rows:
-    t = FailTicket(ip, tm, matches=["Failed password for root from %s port 22 ssh2" % ip])
-    t.setBanTime(bt); t.setBanCount(cnt, always=True)
-    db.addBan(jails[jail], t)
-out = []
-for t in db.getCurrentBans(jail=jails["sshd"], fromtime=now, correctBanTime=False):
-    out.append(["sshd", str(t.getID()), int(t.getTime()), int(t.getBanTime()), t.getBanCount()])
-print(json.dumps(out))
-`
+	cur := writeFail2banDB(t, pkg, db, now, map[string]int{"sshd": 600, "apache-auth": 3600}, []banRow{
+		{"sshd", "192.0.2.1", now - 100, 600, 1}, {"sshd", "192.0.2.2", now - 700, 600, 1},
+		{"sshd", "2001:db8::5", now - 1_000_000, -1, 4}, {"sshd", "192.0.2.3", now - 300, 600, 1},
+		{"sshd", "192.0.2.3", now - 20, 86400, 2}, {"apache-auth", "198.51.100.3", now - 50, 7200, 1}})
 	var want [][]any
-	if err := json.Unmarshal([]byte(run(t, pkg.Script(script, db, fmt.Sprint(now)))), &want); err != nil {
-		t.Fatal(err)
+	for _, r := range cur {
+		if r[0] == "sshd" {
+			want = append(want, r[:5])
+		}
 	}
 	if len(want) != 3 {
 		t.Fatalf("fail2ban has %d current sshd bans, want 3: %v", len(want), want)
