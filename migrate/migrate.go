@@ -93,8 +93,10 @@ func Convert(cfg *config.Config, o Options) (*Plan, error) {
 	for i, j := range cfg.Jails {
 		r := &JailReport{Jail: j.Name, Regexes: map[string]int{}}
 		p.Jails = append(p.Jails, r)
-		jailFile, filterFile := names.files(j.Name)
-		files, conv := convertJail(j, r, "fail2ban-"+strings.TrimSuffix(strings.TrimPrefix(path.Base(filterFile), "fail2ban-"), ".toml"), o)
+		name := names.name(j.Name)
+		filterName := "fail2ban-" + name
+		jailFile, filterFile := "jails.d/"+name+".toml", "filters.d/"+filterName+".toml"
+		files, conv := convertJail(j, r, filterName, o)
 		if conv != nil {
 			p.Files[jailFile], p.Files[filterFile] = files[0], files[1]
 			r.Files = []string{jailFile, filterFile}
@@ -198,10 +200,12 @@ func nativeFilters(embedded fs.FS) map[string]bool {
 	return out
 }
 
-// fileNames gives each jail file names that are safe and distinct.
+// fileNames gives each jail a file name that is safe and distinct.
 type fileNames map[string]bool
 
-func (n fileNames) files(jail string) (jailFile, filterFile string) {
+// name returns the jail's name cleaned for a file name, made distinct
+// (case-insensitively) from the names given before.
+func (n fileNames) name(jail string) string {
 	base := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
 			return r
@@ -217,7 +221,7 @@ func (n fileNames) files(jail string) (jailFile, filterFile string) {
 		name = fmt.Sprintf("%s-%d", base, i)
 	}
 	n[strings.ToLower(name)] = true
-	return "jails.d/" + name + ".toml", "filters.d/fail2ban-" + name + ".toml"
+	return name
 }
 
 // convertJail writes a jail's two files (jails.d, filters.d) and returns
@@ -270,30 +274,31 @@ func checkRegexes(j *config.Jail, r *JailReport) bool {
 	return ok
 }
 
-// invalidText names the first setting of j that is not valid UTF-8.
+// invalidText names a setting of j that is not valid UTF-8, or "".
 func invalidText(j *config.Jail) string {
 	f := j.Filter
-	texts := map[string][]string{
-		"prefregex": {f.PrefRegex}, "failregex": f.FailRegex, "ignoreregex": f.IgnoreRegex,
-		"datepattern": {f.DatePattern}, "ignoreip": j.IgnoreIP, "ignorecommand": {j.IgnoreCommand},
-	}
-	for _, a := range j.Actions {
-		for _, opt := range a.Options {
-			texts["action "+a.Name+" "+opt.Key] = []string{opt.Value}
+	for _, set := range []struct {
+		name  string
+		texts []string
+	}{
+		{"prefregex", []string{f.PrefRegex}}, {"failregex", f.FailRegex}, {"ignoreregex", f.IgnoreRegex},
+		{"datepattern", []string{f.DatePattern}}, {"ignoreip", j.IgnoreIP}, {"ignorecommand", []string{j.IgnoreCommand}},
+	} {
+		for _, s := range set.texts {
+			if !utf8.ValidString(s) {
+				return set.name
+			}
 		}
 	}
 	for _, lp := range j.LogPaths {
-		texts["logpath"] = append(texts["logpath"], lp.Path)
+		if !utf8.ValidString(lp.Path) {
+			return "logpath"
+		}
 	}
-	keys := make([]string, 0, len(texts))
-	for k := range texts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, s := range texts[k] {
-			if !utf8.ValidString(s) {
-				return k
+	for _, a := range j.Actions {
+		for _, o := range a.Options {
+			if !utf8.ValidString(o.Value) {
+				return "action " + a.Name + " " + o.Key
 			}
 		}
 	}

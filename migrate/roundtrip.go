@@ -57,7 +57,7 @@ func (p *Plan) verify(embedded fs.FS) error {
 // behaviour: the filter's file name, the order of an action's options
 // and the action.d file an action came from.
 func Diff(want, got *config.Jail) []string {
-	a, b := comparable(want), comparable(got)
+	a, b := flatten(want), flatten(got)
 	keys := make([]string, 0, len(a))
 	for k := range a {
 		keys = append(keys, k)
@@ -84,9 +84,9 @@ func orNone(b []byte) string {
 	return string(b)
 }
 
-// comparable flattens a jail into its JSON settings, filter settings
+// flatten turns a jail into its JSON settings, filter settings
 // prefixed "filter.".
-func comparable(j *config.Jail) map[string]json.RawMessage {
+func flatten(j *config.Jail) map[string]json.RawMessage {
 	c := *j
 	c.Filter.Name = ""
 	c.Actions = nil

@@ -126,9 +126,6 @@ func basicString(s string) string {
 			b.WriteString(`\r`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\u%04X`, r)
-		case r == utf8.RuneError:
-			// Invalid UTF-8 cannot be written in TOML; U+FFFD stands in.
-			b.WriteRune(r)
 		default:
 			b.WriteRune(r)
 		}

@@ -121,6 +121,22 @@ func normalize(p netip.Prefix) (netip.Prefix, error) {
 	return c, nil
 }
 
+// normalizeAll normalizes prefixes, leaving out (and reporting) the
+// invalid ones.
+func normalizeAll(prefixes []netip.Prefix) ([]netip.Prefix, []error) {
+	out := make([]netip.Prefix, 0, len(prefixes))
+	var errs []error
+	for _, p := range prefixes {
+		c, err := normalize(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, errs
+}
+
 func exact(p netip.Prefix) bool { return p.Bits() == p.Addr().BitLen() }
 
 // Ban puts bans held by owner (a jail name) into the maps: new exact bans
@@ -281,13 +297,8 @@ func (b *Blacklist) Unban(owner string, prefixes []netip.Prefix) error {
 	}
 	bit := uint64(1) << s
 	var gone []netip.Prefix
-	var errs []error
-	for _, p := range prefixes {
-		p, err := normalize(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	norm, errs := normalizeAll(prefixes)
+	for _, p := range norm {
 		h, ok := o.get(p)
 		if !ok || h.mask&bit == 0 {
 			continue

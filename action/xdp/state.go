@@ -81,16 +81,7 @@ func (b *Blacklist) SetAllow(owner string, prefixes []netip.Prefix) error {
 	defer b.bans.mu.Unlock()
 	a := &b.allow
 	a.mu.Lock()
-	var norm []netip.Prefix
-	var errs []error
-	for _, p := range prefixes {
-		p, err := normalize(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		norm = append(norm, p)
-	}
+	norm, errs := normalizeAll(prefixes)
 	a.by[owner] = norm
 	want := map[netip.Prefix]bool{}
 	for _, ps := range a.by {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/pelletier/go-toml/v2"
+
 	"github.com/f2bx/f2bx"
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/config/native"
@@ -98,12 +100,14 @@ func TestShippedJails(t *testing.T) {
 	used := map[string]bool{}
 	for _, j := range jails {
 		data, _ := fs.ReadFile(f2bx.Defaults, j)
-		for _, l := range strings.Split(string(data), "\n") {
-			if strings.HasPrefix(l, "[") && !strings.Contains(l, ".") {
-				fmt.Fprintf(&enable, "%s\nenabled = true\n", l)
-			}
-			if v, ok := strings.CutPrefix(l, "filter = "); ok {
-				used[strings.Trim(v, `"`)] = true
+		var tables map[string]native.JailTable
+		if err := toml.Unmarshal(data, &tables); err != nil {
+			t.Fatalf("%s: %v", j, err)
+		}
+		for name, jt := range tables {
+			fmt.Fprintf(&enable, "[%q]\nenabled = true\n", name)
+			if jt.Filter != nil {
+				used[*jt.Filter] = true
 			}
 		}
 	}
