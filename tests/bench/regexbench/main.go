@@ -5,7 +5,7 @@
 // run with python3) on the same files in the same run, and prints lines/s
 // and the ratios.
 //
-//	go run -tags 'hyperscan hyperscan_v54' ./tests/bench/regexbench [-lines 1000000] [-no-fail2ban] [-filters sshd,postfix]
+//	go run -tags 'hyperscan hyperscan_v54' ./tests/bench/regexbench [-lines 1000000] [-no-fail2ban] [-filters sshd,postfix] [-cpuprofile FILE]
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -30,8 +31,15 @@ func main() {
 	noF2B := flag.Bool("no-fail2ban", false, "skip fail2ban-regex")
 	root := flag.String("fail2ban", ".cache/fail2ban/root", "extracted fail2ban package (tests download it)")
 	only := flag.String("filters", "", "comma-separated filters to measure (default: all)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of f2bx's matching to this file")
 	flag.Parse()
 	runtime.GOMAXPROCS(1)
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		check(err)
+		check(pprof.StartCPUProfile(pf))
+		defer pprof.StopCPUProfile()
+	}
 	dir, err := os.MkdirTemp("", "regexbench-")
 	check(err)
 	defer os.RemoveAll(dir)
