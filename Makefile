@@ -17,7 +17,7 @@ generate: deps
 run: build
 	./bin/f2bx start -f
 
-.PHONY: run generate all build test test-race bench bench-enforce bench-follow bench-ingest bench-jail bench-regex lint fuzz install deps clean
+.PHONY: run generate all build test test-race bench bench-enforce bench-follow bench-ingest bench-flood bench-jail bench-regex lint fuzz install deps clean
 
 all: build
 
@@ -98,6 +98,13 @@ clean:
 ## bench-ingest: the daemon following a file and a ring at rising rates: lines/s kept up with, lag, ban latency (root)
 bench-ingest: deps
 	$(GO) run $(GOTAGS) ./tests/bench/ingest
+
+## bench-flood: f2bx against fail2ban under a UDP flood in network namespaces (root, < 10 min): summary table, JSON and plots in .cache/flood
+bench-flood: deps
+	command -v nft >/dev/null || apt-get install -y nftables
+	/usr/bin/python3 -c 'import pyinotify' 2>/dev/null || apt-get install -y python3-pyinotify
+	$(GO) build $(GOTAGS) -o .cache/flood/f2bx ./cmd/f2bx
+	$(GO) run ./tests/bench/flood -f2bx .cache/flood/f2bx -out .cache/flood
 
 ## bench-follow: log follower lines/s, io_uring against pread and nxadm/tail, on 1 and 1,000 files
 bench-follow:

@@ -66,14 +66,16 @@ func Get(t testing.TB) *Package {
 	if os.Getenv(SkipEnv) == "1" {
 		t.Skipf("%s=1: skipping a test that needs Debian's fail2ban package", SkipEnv)
 	}
-	p, err := fetch()
+	p, err := Fetch()
 	if err != nil {
 		t.Fatalf("fail2ban package: %v (set %s=1 to skip on a machine without apt)", err, SkipEnv)
 	}
 	return p
 }
 
-func fetch() (*Package, error) {
+// Fetch returns the extracted package, downloading it on first use (for
+// tools such as the flood bench; tests use Get).
+func Fetch() (*Package, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
