@@ -1,0 +1,59 @@
+package main
+
+import (
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// summarize on a hand-made run: one client banned after its maxretry-th
+// request in both of its bursts, one never banned.
+func TestSummarize(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clients := []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")}
+	g := &generator{clients: clients, perClient: []int64{100, 100}, perClientRound: 2}
+	for r := range 100 { // a round every 10 ms
+		g.rounds = append(g.rounds, t0.Add(time.Duration(r)*10*time.Millisecond))
+	}
+	genEnd := t0.Add(time.Second)
+	s := &server{maxRetry: 3, bursts: [][]burst{
+		{
+			// Rounds 0-2 through, the ban before round 3 (sent at 30 ms):
+			// 5 ms after the 3rd request arrived, at 25 ms.
+			{First: t0.Add(5 * time.Millisecond), Retry: t0.Add(25 * time.Millisecond), Last: t0.Add(25 * time.Millisecond), FirstRound: 0, LastRound: 2, N: 3},
+			// After the unban: rounds 40-42, the ban before 43 (430 ms).
+			{First: t0.Add(405 * time.Millisecond), Retry: t0.Add(427 * time.Millisecond), Last: t0.Add(427 * time.Millisecond), FirstRound: 40, LastRound: 42, N: 3},
+		},
+		// Never banned: every request arrived, until the end.
+		{{First: t0.Add(5 * time.Millisecond), Retry: t0.Add(25 * time.Millisecond), Last: genEnd, FirstRound: 0, LastRound: 99, N: 100}},
+	}}
+	s.invalid.Store(106)
+	g.sent.Store(200)
+	r := &result{MaxRetry: 3, BanTime: 0.5, Elapsed: 1}
+	r.summarize(s, g, &validClients{}, genEnd)
+
+	// Client 1's burst is due (it began a ban time before the end) but
+	// never ended.
+	if r.Bursts != 3 || r.Banned != 2 || r.Due != 3 || r.Renewed != 2 {
+		t.Errorf("bursts %d banned %d due %d renewed %d, want 3 2 3 2", r.Bursts, r.Banned, r.Due, r.Renewed)
+	}
+	// Client 0's requests of rounds 3 and 43 are the first dropped: sent
+	// at 30 ms and 430 ms (the round's start; it is the first client).
+	want := []float64{3, 5}
+	if len(r.RetryToDrop) != 2 || math.Abs(r.RetryToDrop[0]-want[0]) > 1e-9 || math.Abs(r.RetryToDrop[1]-want[1]) > 1e-9 {
+		t.Errorf("retry → drop %v ms, want %v", r.RetryToDrop, want)
+	}
+	if len(r.RenewRetryToDrop) != 1 || math.Abs(r.RenewRetryToDrop[0]-3) > 1e-9 {
+		t.Errorf("renewals %v ms, want [3]", r.RenewRetryToDrop)
+	}
+	// Two ban cycles in 1 s: 6 requests of each client may arrive.
+	// Client 0 sent 100 and 6 arrived; client 1 sent 100 and all arrived,
+	// 94 of which should have been dropped.
+	if wantDrop := 1 - 94.0/188; math.Abs(r.RelativeDrop-wantDrop) > 1e-9 {
+		t.Errorf("relative drop %.4f, want %.4f", r.RelativeDrop, wantDrop)
+	}
+	if !math.IsNaN(pct(nil, 0.5)) || pct(r.RetryToDrop, 0.99) != 5 {
+		t.Errorf("pct: %v %v", pct(nil, 0.5), pct(r.RetryToDrop, 0.99))
+	}
+}
