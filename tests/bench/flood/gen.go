@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,13 +30,11 @@ type generator struct {
 	c4      *ipv4.PacketConn
 	c6      *ipv6.PacketConn
 
-	mu     sync.Mutex
-	rounds []time.Time // start of each round
-	sent   atomic.Int64
-	// perClient counts each client's requests (read after run).
+	// rounds holds the start of each round and perClient each client's
+	// requests; both are read only after run returns.
+	rounds    []time.Time
 	perClient []int64
-	// perClientRound is how many clients the last round reached.
-	perClientRound int32
+	sent      atomic.Int64 // read while running
 }
 
 func newGenerator(clients []netip.Addr, dst4, dst6 netip.AddrPort) (*generator, error) {
@@ -62,11 +59,9 @@ func (g *generator) close() {
 
 // sendTime returns when client c's request of round r was sent (false
 // when it never was): the round's start, plus the client's share of the
-// round when the next round began.
+// round when the next round began. Call it after run.
 func (g *generator) sendTime(c int, r uint32) (time.Time, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if int(r) >= len(g.rounds) || (int(r) == len(g.rounds)-1 && c >= int(g.perClientRound)) {
+	if int64(r) >= g.perClient[c] {
 		return time.Time{}, false
 	}
 	t := g.rounds[r]
@@ -145,9 +140,7 @@ func (g *generator) run(rate int, dur time.Duration, stop <-chan struct{}) {
 		}
 		for k := 0; k < batch; k++ {
 			if client == 0 {
-				g.mu.Lock()
 				g.rounds = append(g.rounds, time.Now())
-				g.mu.Unlock()
 			}
 			// A batch never holds two rounds (a round ends with a flush),
 			// and sendmmsg copies: one buffer per client is enough.
@@ -164,12 +157,6 @@ func (g *generator) run(rate int, dur time.Duration, stop <-chan struct{}) {
 				client, round = 0, round+1
 				flush() // a round's requests leave before the next round's
 			}
-			g.mu.Lock()
-			g.perClientRound = int32(client)
-			if client == 0 {
-				g.perClientRound = int32(len(g.clients))
-			}
-			g.mu.Unlock()
 		}
 		flush()
 	}

@@ -226,7 +226,10 @@ func runOnce(c config, lab *netns.Lab, pkg *fail2banpkg.Package, name, source st
 	if !c.keep {
 		defer os.RemoveAll(dir)
 	}
-	spec := ipsSpec{cpu: map[bool]string{true: "1"}[c.pin], dut: lab.Dut, dutIf: lab.DutIf, dir: dir, logPath: filepath.Join(dir, "flood.log"), maxRetry: c.maxRetry, banTime: c.banTime}
+	spec := ipsSpec{dut: lab.Dut, dutIf: lab.DutIf, dir: dir, logPath: filepath.Join(dir, "flood.log"), maxRetry: c.maxRetry, banTime: c.banTime}
+	if c.pin {
+		spec.cpu = "1"
+	}
 	var ring *ringbuf.Ring
 	if source == "ring" {
 		spec.ring = fmt.Sprintf("f2bxflood-%d", os.Getpid())

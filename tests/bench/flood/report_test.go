@@ -12,7 +12,7 @@ import (
 func TestSummarize(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clients := []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")}
-	g := &generator{clients: clients, perClient: []int64{100, 100}, perClientRound: 2}
+	g := &generator{clients: clients, perClient: []int64{100, 100}}
 	for r := range 100 { // a round every 10 ms
 		g.rounds = append(g.rounds, t0.Add(time.Duration(r)*10*time.Millisecond))
 	}
