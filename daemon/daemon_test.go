@@ -408,3 +408,43 @@ func TestLogCommands(t *testing.T) {
 		return strings.Contains(string(cur), "[sshd] Ban 192.0.2.9")
 	})
 }
+
+// TestSessionsAcrossWorkers: batches searched on two filter workers are
+// merged into the filter's sessions in order, so a connection whose
+// address comes in one batch and whose failures (lines without address)
+// come in a later one is banned.
+func TestSessionsAcrossWorkers(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "auth.log")
+	os.WriteFile(log, nil, 0o644)
+	j := testJail("app", filepath.Join(dir, "acts"))
+	j.Filter = config.Filter{UseDNS: "no", MaxLines: 1,
+		PrefRegex: `^<F-MLFID>app\[\d+\]:</F-MLFID> <F-CONTENT>.+</F-CONTENT>$`,
+		FailRegex: []string{`^<F-NOFAIL>connect from</F-NOFAIL> <HOST>$`, `^auth failed$`}}
+	j.LogPaths = []config.LogPath{{Path: log}}
+	d, _ := run(t, &config.Config{Jails: []*config.Jail{j}}, func(o *Options) { o.FilterWorkers = 2 })
+	lines := func() int64 {
+		var n int64
+		for _, s := range d.Metrics().Sources() {
+			n += int64(s.Lines)
+		}
+		return n
+	}
+	appendLines := func(text string) {
+		f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Enough noise that each write is read in batches larger than those a
+	// stream matches inline.
+	noise := strings.Repeat("other[1]: nothing to see\n", 3*inlineBelow)
+	appendLines(noise + "app[42]: connect from 192.0.2.42\n" + noise)
+	waitFor(t, "the first lines", func() bool { return lines() >= int64(6*inlineBelow+1) })
+	appendLines(noise + strings.Repeat("app[42]: auth failed\n", 3) + noise)
+	waitFor(t, "a ban from the session", func() bool { return banned(t, d, "app") == "192.0.2.42" })
+}

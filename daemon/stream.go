@@ -18,11 +18,12 @@ import (
 // each jail its failures and then saving the source's position.
 //
 // Batches are prepared (dates cut out) in order by the goroutine that
-// calls process. When the filters keep no state between lines
-// (filter.Group.Parallel) and FilterWorkers > 1, the matching runs on that
+// calls process. When searching keeps no state between lines
+// (filter.Group.Parallel) and FilterWorkers > 1, the regexes run on that
 // many workers, each with its own clone of the filters, and one committer
-// hands the failures to the jails and saves positions in batch order.
-// Otherwise process does everything itself.
+// merges what they found into the filters' sessions, hands the failures to
+// the jails and saves positions, in batch order. Otherwise process does
+// everything itself.
 type stream struct {
 	p     *pipeline
 	name  string
@@ -89,7 +90,7 @@ func (p *pipeline) newStream(ctx context.Context, name string, jails []*jailRT) 
 	for i, c := range clones {
 		st := p.health.stage(fmt.Sprintf("filter %s worker %d", name, i))
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.work(ctx, c, st) }()
+		go func() { defer s.wg.Done(); s.work(c, st) }()
 	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.commitInOrder(context.WithoutCancel(ctx)) }()
@@ -167,7 +168,7 @@ func (s *stream) process(ctx context.Context, b source.Batch) {
 	}
 	s.stage.begin()
 	defer s.stage.end()
-	s.match(ctx, s.group, j)
+	s.match(ctx, j)
 	s.commit(ctx, j)
 	if j != s.job {
 		s.free <- j
@@ -178,42 +179,53 @@ func (s *stream) process(ctx context.Context, b source.Batch) {
 // a batch itself when no other batch is in flight.
 const inlineBelow = 1024
 
-// work matches the jobs it receives with its own clone of the filters. A
+// work searches the jobs it receives with its own clone of the filters. A
 // panic fails the daemon, and the job still counts as done so that the
 // stream can drain and stop.
-func (s *stream) work(ctx context.Context, g *filter.Group, st *stage) {
+func (s *stream) work(g *filter.Group, st *stage) {
 	for j := range s.jobs {
 		func() {
 			defer func() { j.done <- struct{}{} }()
 			defer s.p.health.recover(st.name)
 			st.begin()
 			defer st.end()
-			s.match(ctx, g, j)
+			if err := g.Search(&j.prep); err != nil {
+				s.p.d.log.Warn("filter", "source", s.name, "err", err)
+			}
 		}()
 	}
 }
 
-// commitInOrder commits the jobs in batch order as their matching ends
-// (ctx outlives the sources: what was read is committed).
+// commitInOrder merges and commits the jobs in batch order as their
+// search ends (ctx outlives the sources: what was read is committed).
 func (s *stream) commitInOrder(ctx context.Context) {
 	for j := range s.order {
 		<-j.done
 		func() {
 			defer func() { s.free <- j }()
 			defer s.p.health.recover(s.stage.name)
+			s.merge(ctx, j)
 			s.commit(ctx, j)
 		}()
 	}
 }
 
-// match runs the filters of g over a prepared batch into j.fails.
-func (s *stream) match(ctx context.Context, g *filter.Group, j *job) {
+// match searches a prepared batch and merges it, on this goroutine.
+func (s *stream) match(ctx context.Context, j *job) {
+	if err := s.group.Search(&j.prep); err != nil {
+		s.p.d.log.Warn("filter", "source", s.name, "err", err)
+	}
+	s.merge(ctx, j)
+}
+
+// merge turns what the search of a batch found into failures per jail
+// (j.fails), with the stream's own filters: their sessions run in batch
+// order.
+func (s *stream) merge(ctx context.Context, j *job) {
 	for i := range j.fails {
 		j.fails[i] = j.fails[i][:0]
 	}
-	if err := g.Match(&j.prep, func(fi, _ int, fs []filter.Failure) { s.collect(ctx, j, fi, fs) }); err != nil {
-		s.p.d.log.Warn("filter", "source", s.name, "err", err)
-	}
+	s.group.Merge(&j.prep, func(fi, _ int, fs []filter.Failure) { s.collect(ctx, j, fi, fs) })
 }
 
 // commit hands a matched batch's failures to the jails and saves the

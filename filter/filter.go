@@ -79,6 +79,7 @@ type Filter struct {
 	// memory, for ProcessLines.
 	alone       *Group
 	prepared    Prepared
+	hitBuf      []hit // ProcessLine's hits, reused
 	IgnoreCount []int // matches per ignoreregex
 }
 
@@ -211,29 +212,15 @@ func New(c config.Filter, o Options) (*Filter, error) {
 	return f, nil
 }
 
-// stateless reports whether matching keeps no state from line to line
-// once dates are cut: one line at a time and no multi-line sessions.
-func (f *Filter) stateless() bool {
-	if f.maxLines > 1 || (f.Pref != nil && f.Pref.HasGroup("mlfid")) {
-		return false
-	}
-	for _, r := range f.Fail {
-		if r.HasGroup("mlfid") {
-			return false
-		}
-	}
-	return true
-}
-
 // clone returns a filter with the same compiled regexes and state of its
 // own (line buffer, dates, sessions, counters, prefilter scratch). Clones
-// may search concurrently only when stateless: a multi-line buffer
+// may search concurrently only with maxlines 1: a multi-line buffer
 // compiles a regex's regexp2 form lazily.
 func (f *Filter) clone() (*Filter, error) {
 	c := *f
 	c.buf, c.lastDate, c.lastText = nil, time.Time{}, ""
 	c.mlfid = newMLFIDCache(100, f.o.Now)
-	c.alone, c.prepared = nil, Prepared{}
+	c.alone, c.prepared, c.hitBuf = nil, Prepared{}, nil
 	c.PrefMatches = 0
 	c.FailCounts = make([]int, len(f.Fail))
 	c.IgnoreCount = make([]int, len(f.Ignore))
@@ -511,14 +498,29 @@ func (f *Filter) ignoreLine(buf string, org []tupleLine, fr *searchResult) int {
 // findFailure runs the filter on a line; only the failregexes whose bit is
 // set in regexes (all past the 64th) are tried.
 func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes uint64) []Failure {
-	var out []Failure
-	if f.maxLines > 1 {
-		f.buf = append(f.buf, tl)
-		if len(f.buf) > f.maxLines {
-			f.buf = f.buf[len(f.buf)-f.maxLines:]
+	if f.maxLines == 1 {
+		hits := f.searchLine(f.hitBuf[:0], 0, tl, when, noDate, regexes)
+		f.hitBuf = hits[:0]
+		var out []Failure
+		for k := range hits {
+			var stop bool
+			if out, stop = f.mergeHit(out, &hits[k], tl, when); stop {
+				break
+			}
 		}
-	} else {
-		f.buf = []tupleLine{tl}
+		clear(hits)
+		return out
+	}
+	return f.findMultiLine(tl, when, noDate, regexes)
+}
+
+// findMultiLine runs a filter of maxlines > 1 on a line: the line joins
+// the buffer, and the regexes search the buffer's lines joined.
+func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexes uint64) []Failure {
+	var out []Failure
+	f.buf = append(f.buf, tl)
+	if len(f.buf) > f.maxLines {
+		f.buf = f.buf[len(f.buf)-f.maxLines:]
 	}
 	org := f.buf
 	buf := joinBuf(org)
@@ -531,20 +533,7 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 	}
 	var pre *Match // the prefregex's match, its groups merged into failures
 	var preRe *Regex
-	if f.prefHead != nil {
-		m, ok, err := f.prefHead.Search(buf)
-		if err != nil || !ok {
-			return nil
-		}
-		f.PrefMatches++
-		if len(f.prefHead.Names()) > 0 {
-			pre, preRe = &m, f.prefHead
-		}
-		end := strings.IndexByte(buf[m.End()-1:], '\n')
-		if content := buf[m.End()-1 : m.End()-1+end]; content != "" {
-			f.buf, valid = []tupleLine{{"", "", content, content}}, false
-		}
-	} else if f.Pref != nil {
+	if f.Pref != nil {
 		pr, ok := f.search(f.Pref, buf, org)
 		if !ok {
 			return nil
@@ -579,9 +568,7 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 			continue
 		}
 		f.FailCounts[i]++
-		if !f.o.CheckAll || f.maxLines > 1 {
-			f.buf, valid = fr.unmatched, false
-		}
+		f.buf, valid = fr.unmatched, false
 		fail := make(Fields, len(r.names)+4)
 		if pre != nil {
 			fillGroups(fail, preRe, pre, "content")
@@ -589,31 +576,15 @@ func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes 
 		fillGroups(fail, r, &fr.m, "")
 		mlfid := fail["mlfid"]
 		if mlfid != nil {
-			fail = f.mergeFailure(fmt.Sprint(mlfid), fail, &fr)
+			fail = f.mergeFailure(fmt.Sprint(mlfid), fail, linesOf(fr.matched))
 			if truthy(fail["nofail"]) && !f.o.CheckAll {
 				return out
 			}
 		} else {
-			fail["matches"] = append(append([]string(nil), fail.Strings("matches")...), linesOf(fr.matched)...)
+			fail["matches"] = linesOf(fr.matched)
 		}
-		ids, pending := f.failureIDs(fail, r, mlfid != nil)
-		host := ""
-		if len(ids) == 1 && ids[0] == "" && !pending {
-			host = fail.Str("dns")
-		}
-		if pending {
-			fail["mlfpending"] = 1
-			if !f.o.CheckAll && f.ignorePend {
-				return out
-			}
-		}
-		if f.o.CheckAll && mlfid != nil {
-			fail = copyFields(fail)
-		}
-		for _, id := range ids {
-			out = append(out, Failure{Regex: i, ID: id, Host: host, Time: when, Fields: fail})
-		}
-		if !f.o.CheckAll {
+		var stop bool
+		if out, stop = f.appendFailures(out, i, r, fail, mlfid != nil, when); stop || !f.o.CheckAll {
 			break
 		}
 	}

@@ -11,11 +11,13 @@ import (
 // database per source, not per jail. Each filter keeps its own state, and
 // results are those of each filter's own ProcessLines.
 //
-// Processing has two steps: Prepare cuts the dates out of the lines, in
-// order (a line without a date takes the last date seen), and Match runs
-// the regexes. When Parallel holds, Match keeps no state between lines,
-// and clones of the group (Clone) may run Match on prepared batches
-// concurrently while one goroutine prepares them in order.
+// Processing has three steps: Prepare cuts the dates out of the lines, in
+// order (a line without a date takes the last date seen); Search runs the
+// regexes and reads the groups of those that matched; Merge turns those
+// matches into failures, in order, with the filters' multi-line sessions.
+// When Parallel holds, Search keeps no state between lines, and clones of
+// the group (Clone) may search prepared batches concurrently while one
+// goroutine prepares them, and one merges them, in order.
 type Group struct {
 	Filters []*Filter
 	parts   []groupPart
@@ -37,6 +39,7 @@ type Prepared struct {
 	lines  [][]tupleLine // per filter
 	whens  [][]time.Time
 	noDate [][]bool
+	hits   [][]hit // per filter: what Search found, for Merge
 }
 
 // NewGroup groups filters; with Hyperscan, those with the same datepattern
@@ -77,12 +80,12 @@ func NewGroup(filters ...*Filter) (*Group, error) {
 	return g, nil
 }
 
-// Parallel reports whether Match keeps no state from line to line: every
-// filter reads one line at a time (maxlines 1) and has no multi-line
-// sessions (<F-MLFID>).
+// Parallel reports whether Search keeps no state from line to line: every
+// filter reads one line at a time (maxlines 1). Multi-line sessions
+// (<F-MLFID>) are Merge's, which runs in order.
 func (g *Group) Parallel() bool {
 	for _, f := range g.Filters {
-		if !f.stateless() {
+		if f.maxLines > 1 {
 			return false
 		}
 	}
@@ -158,6 +161,7 @@ func (p *Prepared) reset(n, filters int) {
 		p.lines = make([][]tupleLine, filters)
 		p.whens = make([][]time.Time, filters)
 		p.noDate = make([][]bool, filters)
+		p.hits = make([][]hit, filters)
 	}
 	for k := range filters {
 		p.lines[k], p.whens[k], p.noDate[k] = p.lines[k][:0], p.whens[k][:0], p.noDate[k][:0]
@@ -168,31 +172,84 @@ func (p *Prepared) add(k int, tl tupleLine, when time.Time, noDate bool) {
 	p.lines[k], p.whens[k], p.noDate[k] = append(p.lines[k], tl), append(p.whens[k], when), append(p.noDate[k], noDate)
 }
 
-// Match runs every filter's regexes over prepared lines and calls emit for
-// each filter and line with failures. A part with a prefilter scans its
-// block once and runs only the candidate regexes of candidate lines.
+// Match searches prepared lines (Search) and merges what they matched
+// (Merge), calling emit for each filter and line with failures.
 func (g *Group) Match(p *Prepared, emit func(filter, line int, fails []Failure)) error {
+	if err := g.Search(p); err != nil {
+		return err
+	}
+	g.Merge(p, emit)
+	return nil
+}
+
+// Search runs every filter's regexes over prepared lines and keeps their
+// matches in p, for Merge. A part with a prefilter scans its block once
+// and runs only the candidate regexes of candidate lines. When Parallel
+// holds, Search keeps no state from line to line, and clones of the group
+// may search batches concurrently.
+func (g *Group) Search(p *Prepared) error {
+	for m := range p.hits {
+		p.hits[m] = p.hits[m][:0]
+	}
 	for pi := range g.parts {
 		part := &g.parts[pi]
 		if part.pre == nil {
 			for _, m := range part.members {
 				f := g.Filters[m]
 				for i, tl := range p.lines[m] {
-					if r := f.findFailure(tl, p.whens[m][i], p.noDate[m][i], allRegexes); len(r) > 0 {
-						emit(m, i, r)
-					}
+					p.hits[m] = f.searchHits(p.hits[m], i, tl, p.whens[m][i], p.noDate[m][i], allRegexes)
 				}
 			}
 			continue
 		}
-		if err := g.matchScanned(part, p, emit); err != nil {
+		if err := g.searchScanned(part, p); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (g *Group) matchScanned(part *groupPart, p *Prepared, emit func(filter, line int, fails []Failure)) error {
+// Merge turns the matches Search kept in p into failures, in line order,
+// with the state each filter keeps between lines (multi-line sessions),
+// and calls emit for each filter and line with failures. It runs on the
+// group whose state counts, in batch order, whichever clone searched.
+func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure)) {
+	for m, f := range g.Filters {
+		hits := p.hits[m]
+		for k := 0; k < len(hits); {
+			line := hits[k].line
+			var out []Failure
+			stop := false
+			for ; k < len(hits) && hits[k].line == line; k++ {
+				h := &hits[k]
+				switch {
+				case h.done != nil:
+					out = append(out, h.done...)
+				case !stop:
+					out, stop = f.mergeHit(out, h, p.lines[m][line], p.whens[m][line])
+				}
+			}
+			if len(out) > 0 {
+				emit(m, line, out)
+			}
+		}
+		clear(hits) // the failures keep their fields, not the batch
+	}
+}
+
+// searchHits appends the hits of line i: a one-line filter's matches, or
+// a multi-line filter's finished failures.
+func (f *Filter) searchHits(hits []hit, i int, tl tupleLine, when time.Time, noDate bool, regexes uint64) []hit {
+	if f.maxLines == 1 {
+		return f.searchLine(hits, i, tl, when, noDate, regexes)
+	}
+	if done := f.findMultiLine(tl, when, noDate, regexes); len(done) > 0 {
+		hits = append(hits, hit{line: i, done: done})
+	}
+	return hits
+}
+
+func (g *Group) searchScanned(part *groupPart, p *Prepared) error {
 	stride := len(part.members)
 	first := p.lines[part.members[0]]
 	block, starts := part.block[:0], part.starts[:0]
@@ -220,12 +277,9 @@ func (g *Group) matchScanned(part *groupPart, p *Prepared, emit func(filter, lin
 				mask = allRegexes
 			}
 			if mask == 0 {
-				f.buf = append(f.buf[:0], tl)
 				continue
 			}
-			if r := f.findFailure(tl, p.whens[m][i], p.noDate[m][i], mask); len(r) > 0 {
-				emit(m, i, r)
-			}
+			p.hits[m] = f.searchHits(p.hits[m], i, tl, p.whens[m][i], p.noDate[m][i], mask)
 		}
 	}
 	return nil

@@ -25,7 +25,7 @@ func groupFilters(t *testing.T) []*Filter {
 		t.Fatal(err)
 	}
 	var fs []*Filter
-	for _, c := range []config.Filter{withoutSessions(c), {FailRegex: []string{`sshd\[\d+\]: Invalid user \S+ from <HOST>`}, UseDNS: "no"}} {
+	for _, c := range []config.Filter{c, {FailRegex: []string{`sshd\[\d+\]: Invalid user \S+ from <HOST>`}, UseDNS: "no"}} {
 		f, err := New(c, Options{Now: func() time.Time { return now }, Loc: time.UTC, InOperation: true})
 		if err != nil {
 			t.Fatal(err)
@@ -35,22 +35,6 @@ func groupFilters(t *testing.T) []*Filter {
 	return fs
 }
 
-// withoutSessions turns the shipped sshd filter into a one-line filter:
-// no session id, and only the regexes that name an address and count it.
-func withoutSessions(c config.Filter) config.Filter {
-	r := strings.NewReplacer("<F-MLFID>", "", "</F-MLFID>", "")
-	c.PrefRegex = r.Replace(c.PrefRegex)
-	var keep []string
-	for _, re := range c.FailRegex {
-		if strings.Contains(re, "<F-NOFAIL>") || strings.Contains(re, "<F-MLF") || !strings.Contains(re, "<HOST>") && !strings.Contains(re, "<ADDR>") {
-			continue
-		}
-		keep = append(keep, re)
-	}
-	c.FailRegex = keep
-	return c
-}
-
 func groupLines() []string {
 	data := sshdlog.Generate(sshdlog.Spec{Lines: 3000, Failures: 0.3, Addresses: 200, IPv6: 0.1, Start: now.Add(-time.Hour), Seed: 7})
 	var lines []string
@@ -58,6 +42,14 @@ func groupLines() []string {
 		lines = append(lines, string(l))
 		if i%97 == 0 {
 			lines = append(lines, "sshd[1]: Invalid user nodate from 192.0.2.77")
+		}
+		// Sessions that span batches: the address first, a failure
+		// without one 40 lines later.
+		if i%50 == 0 {
+			lines = append(lines, fmt.Sprintf("server sshd[%d]: Connection from 192.0.2.%d port 5022 on 10.0.0.1 port 22", 70000+i, i%250))
+		}
+		if i%50 == 40 {
+			lines = append(lines, fmt.Sprintf("server sshd[%d]: Disconnecting: Too many authentication failures [preauth]", 70000+i-40))
 		}
 	}
 	return lines
@@ -106,8 +98,9 @@ func TestGroupMatchesEachFilterAlone(t *testing.T) {
 	}
 }
 
-// Batches prepared in order and matched on clones concurrently give what
-// one group gives sequentially, undated lines included.
+// Batches prepared in order, searched on clones concurrently and merged in
+// order give what one group gives sequentially, undated lines and
+// multi-line sessions included.
 func TestGroupClonesMatchConcurrently(t *testing.T) {
 	lines := groupLines()
 	seq, err := NewGroup(groupFilters(t)...)
@@ -127,7 +120,7 @@ func TestGroupClonesMatchConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !g.Parallel() {
-		t.Fatal("one-line filters without sessions are not parallel")
+		t.Fatal("one-line filters are not parallel")
 	}
 	var clones [3]*Group
 	for i := range clones {
@@ -136,41 +129,55 @@ func TestGroupClonesMatchConcurrently(t *testing.T) {
 		}
 	}
 	type batch struct {
-		start int
-		p     *Prepared
+		start    int
+		p        *Prepared
+		searched chan error
 	}
-	var (
-		mu  sync.Mutex
-		got []result
-		wg  sync.WaitGroup
-	)
-	work := make(chan batch)
+	var wg sync.WaitGroup
+	work := make(chan *batch)
 	for _, c := range clones {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				var out []result
-				if err := c.Match(b.p, func(fi, i int, fs []Failure) {
-					for _, r := range fs {
-						out = append(out, result{fi, b.start + i, r.ID, r.Fields.Str("user"), r.Time})
-					}
-				}); err != nil {
-					t.Error(err)
-				}
-				mu.Lock()
-				got = append(got, out...)
-				mu.Unlock()
+				b.searched <- c.Search(b.p)
 			}
 		}()
 	}
+	// Prepare in order, search on the clones, merge in order.
+	var batches []*batch
 	for s := 0; s < len(lines); s += 128 {
-		p := new(Prepared)
-		g.Prepare(lines[s:min(s+128, len(lines))], p)
-		work <- batch{s, p}
+		b := &batch{s, new(Prepared), make(chan error, 1)}
+		g.Prepare(lines[s:min(s+128, len(lines))], b.p)
+		batches = append(batches, b)
 	}
-	close(work)
+	go func() {
+		for _, b := range batches {
+			work <- b
+		}
+		close(work)
+	}()
+	var got []result
+	for _, b := range batches {
+		if err := <-b.searched; err != nil {
+			t.Fatal(err)
+		}
+		g.Merge(b.p, func(fi, i int, fs []Failure) {
+			for _, r := range fs {
+				got = append(got, result{fi, b.start + i, r.ID, r.Fields.Str("user"), r.Time})
+			}
+		})
+	}
 	wg.Wait()
+	sessions := 0
+	for _, r := range want {
+		if strings.HasPrefix(lines[r.Line], "server sshd[7") && strings.Contains(lines[r.Line], "Disconnecting") {
+			sessions++
+		}
+	}
+	if sessions < 50 {
+		t.Fatalf("only %d failures from sessions", sessions)
+	}
 	sortResults(got)
 	sortResults(want)
 	if !reflect.DeepEqual(got, want) {
@@ -178,18 +185,23 @@ func TestGroupClonesMatchConcurrently(t *testing.T) {
 	}
 }
 
-// Filters that keep state between lines are not parallel.
+// Filters that search a buffer of lines are not parallel; sessions are
+// merged in order, so a one-line filter with them is.
 func TestGroupParallel(t *testing.T) {
-	for _, c := range []config.Filter{
-		{FailRegex: []string{`^fail <HOST>$`}, MaxLines: 2},
-		{PrefRegex: `^<F-MLFID>s\d+</F-MLFID>: <F-CONTENT>.+</F-CONTENT>$`, FailRegex: []string{`^from <HOST>$`}},
+	for _, tc := range []struct {
+		c        config.Filter
+		parallel bool
+	}{
+		{config.Filter{FailRegex: []string{`^fail <HOST>$`}, MaxLines: 2}, false},
+		{config.Filter{PrefRegex: `^<F-MLFID>s\d+</F-MLFID>: <F-CONTENT>.+</F-CONTENT>$`, FailRegex: []string{`^from <HOST>$`}}, true},
+		{config.Filter{FailRegex: []string{`^fail <HOST>$`}}, true},
 	} {
-		g, err := NewGroup(newFilter(t, c))
+		g, err := NewGroup(newFilter(t, tc.c))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.Parallel() {
-			t.Errorf("%+v: parallel", c)
+		if g.Parallel() != tc.parallel {
+			t.Errorf("%+v: parallel %v", tc.c, g.Parallel())
 		}
 	}
 }

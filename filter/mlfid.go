@@ -97,7 +97,7 @@ const (
 // id: a session collects users and matched lines; <F-NOFAIL> matches wait
 // for a failure, <F-MLFFORGET> ends the session, <F-MLFGAINED> (a
 // successful login) resets what was pending.
-func (f *Filter) mergeFailure(mlfid string, fail Fields, fr *searchResult) Fields {
+func (f *Filter) mergeFailure(mlfid string, fail Fields, matched []string) Fields {
 	sess := f.mlfid.get(mlfid)
 	var users []string
 	flags := 0
@@ -155,11 +155,11 @@ func (f *Filter) mergeFailure(mlfid string, fail Fields, fr *searchResult) Field
 		delete(fail, "nofail-matches")
 		m = append(m, fail.Strings("matches")...)
 		if flags&nfGained == 0 {
-			m = append(m, linesOf(fr.matched)...)
+			m = append(m, matched...)
 		}
 		fail["matches"] = m
 	case flags&(nfNoFail|nfForget) == nfNoFail:
-		fail["nofail-matches"] = append(append([]string(nil), fail.Strings("nofail-matches")...), linesOf(fr.matched)...)
+		fail["nofail-matches"] = append(append([]string(nil), fail.Strings("nofail-matches")...), matched...)
 	}
 	return fail
 }

@@ -186,6 +186,15 @@ func (m *Match) Group(name string) (string, bool) {
 	return m.Buf[m.spans[2*i]:m.spans[2*i+1]], true
 }
 
+// span returns the named group's byte offsets in Buf.
+func (m *Match) span(name string) (start, end int, ok bool) {
+	i, ok := m.re.nameIndex[name]
+	if !ok || m.spans[2*i] < 0 {
+		return 0, 0, false
+	}
+	return m.spans[2*i], m.spans[2*i+1], true
+}
+
 // Search finds the leftmost match in buf, which ends with "\n" as
 // fail2ban's buffers do; ok is false when there is none. An error is a
 // regexp2 timeout.

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,6 +137,10 @@ func sshdJail(path string) (*config.Jail, error) {
 	c.Actions = []config.Action{{Name: config.BackendXDP, Options: []config.Option{{Key: config.BackendOption, Value: config.BackendXDP}}}}
 	return &c, nil
 }
+
+// pid is the sshd process of line i: each connection has its own (sshd's
+// sessions are per process).
+func pid(i int) string { return strconv.Itoa(1000 + i%60000) }
 
 func addr(i int) string {
 	a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
@@ -258,7 +263,7 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 		var marks []int
 		for ; line < want; line++ {
 			if line%2 == 1 {
-				buf = append(buf, []byte(stamp+" host sshd[7]: Accepted publickey for deploy from 203.0.113.9 port 2222 ssh2"))
+				buf = append(buf, []byte(stamp+" host sshd["+pid(line)+"]: Accepted publickey for deploy from 203.0.113.9 port 2222 ssh2"))
 				continue
 			}
 			k := line / 2
@@ -266,7 +271,7 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 			if k/nAddrs == 2 { // the maxretry-th failure of address a
 				marks = append(marks, a)
 			}
-			buf = append(buf, []byte(stamp+" host sshd[7]: Failed password for invalid user admin from "+addr(a)+" port 4242 ssh2"))
+			buf = append(buf, []byte(stamp+" host sshd["+pid(line)+"]: Failed password for invalid user admin from "+addr(a)+" port 4242 ssh2"))
 		}
 		if err := w.write(buf); err != nil {
 			cancel()

@@ -1,0 +1,163 @@
+package filter
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// A one-line filter (maxlines 1) works in two steps. searchLine runs the
+// regexes over a line and reads the groups of the failregex that matched:
+// it keeps no state, so clones of a filter may search lines concurrently.
+// mergeHit then turns each hit into failures, in line order, with the
+// state the filter keeps between lines: multi-line sessions (<F-MLFID>)
+// and counters. A multi-line filter (maxlines > 1) does both at once.
+
+// hit is one failregex match on one line: its groups, not yet merged into
+// the filter's sessions. For a multi-line filter, done holds the line's
+// finished failures instead.
+type hit struct {
+	line  int
+	regex int
+	fail  Fields
+	done  []Failure
+}
+
+// searchLine appends the hits of a one-line filter on line i (tl): the
+// ignoreregexes (a line they match has none), the prefregex (a line it
+// does not match has none; its content is what the failregexes see), then
+// the candidate failregexes, the first that matches, or with CheckAll all
+// of them.
+func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noDate bool, regexes uint64) []hit {
+	buf := tl[0] + tl[2] + "\n"
+	if len(f.Ignore) > 0 && len(f.Ignore) < len(f.Fail)-2 && f.ignored(buf) {
+		return hits
+	}
+	text := buf // what the failregexes search: the content, or the line
+	var pre *Match
+	var preRe *Regex
+	switch {
+	case f.prefHead != nil:
+		m, ok, err := f.prefHead.Search(buf)
+		if err != nil || !ok {
+			return hits
+		}
+		f.PrefMatches++
+		if len(f.prefHead.Names()) > 0 {
+			pre, preRe = &m, f.prefHead
+		}
+		// The head ends one character into the content, which runs to the
+		// end of the line.
+		if end := strings.IndexByte(buf[m.End()-1:], '\n'); end > 0 {
+			text = buf[m.End()-1 : m.End()+end]
+		}
+	case f.Pref != nil:
+		m, ok, err := f.Pref.Search(buf)
+		if err != nil || !ok {
+			return hits
+		}
+		f.PrefMatches++
+		if len(f.Pref.Names()) > 1 || !f.Pref.HasGroup("content") {
+			pre, preRe = &m, f.Pref
+		}
+		if start, end, ok := m.span("content"); ok && end > start {
+			if end < len(buf) && buf[end] == '\n' {
+				text = buf[start : end+1]
+			} else {
+				text = buf[start:end] + "\n"
+			}
+		}
+	}
+	for r, re := range f.Fail {
+		if r < 64 && regexes&(1<<r) == 0 {
+			continue
+		}
+		m, ok, err := re.Search(text)
+		if err != nil || !ok {
+			continue
+		}
+		if len(f.Ignore) > 0 && f.ignored(text) {
+			if !f.o.CheckAll {
+				break
+			}
+			continue
+		}
+		if noDate && when.IsZero() && !f.o.AcceptNoDate {
+			continue
+		}
+		fail := make(Fields, len(re.named)+4)
+		if pre != nil {
+			fillGroups(fail, preRe, pre, "content")
+		}
+		fillGroups(fail, re, &m, "")
+		hits = append(hits, hit{line: i, regex: r, fail: fail})
+		if !f.o.CheckAll {
+			break
+		}
+	}
+	return hits
+}
+
+// ignored runs the ignoreregexes over a one-line buffer and counts those
+// that match (the first, or with CheckAll all).
+func (f *Filter) ignored(buf string) bool {
+	found := false
+	for i, r := range f.Ignore {
+		if _, ok, err := r.Search(buf); err != nil || !ok {
+			continue
+		}
+		found = true
+		f.IgnoreCount[i]++
+		if !f.o.CheckAll {
+			break
+		}
+	}
+	return found
+}
+
+// mergeHit appends the failures of a one-line filter's hit on line tl,
+// merged into its multi-line session if it has one. stop reports that the
+// line's later hits do not count (a session's helper line, or a session
+// still without an address when pending ones are dropped).
+func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (_ []Failure, stop bool) {
+	f.FailCounts[h.regex]++
+	r := f.Fail[h.regex]
+	fail := h.fail
+	mlfid := fail["mlfid"]
+	if mlfid != nil {
+		key, ok := mlfid.(string)
+		if !ok {
+			key = fmt.Sprint(mlfid)
+		}
+		fail = f.mergeFailure(key, fail, []string{tl.full()})
+		if truthy(fail["nofail"]) && !f.o.CheckAll {
+			return out, true
+		}
+	} else {
+		fail["matches"] = []string{tl.full()}
+	}
+	return f.appendFailures(out, h.regex, r, fail, mlfid != nil, when)
+}
+
+// appendFailures appends a matched failregex's failures, one per failure
+// id (a DNS name may resolve to several addresses).
+func (f *Filter) appendFailures(out []Failure, i int, r *Regex, fail Fields, session bool, when time.Time) (_ []Failure, stop bool) {
+	ids, pending := f.failureIDs(fail, r, session)
+	host := ""
+	if len(ids) == 1 && ids[0] == "" && !pending {
+		host = fail.Str("dns")
+	}
+	if pending {
+		fail["mlfpending"] = 1
+		if !f.o.CheckAll && f.ignorePend {
+			return out, true
+		}
+	}
+	if f.o.CheckAll && session {
+		fail = copyFields(fail)
+	}
+	for _, id := range ids {
+		out = append(out, Failure{Regex: i, ID: id, Host: host, Time: when, Fields: fail})
+	}
+	return out, false
+}
