@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/f2bx/f2bx/config"
@@ -247,9 +248,7 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 			go func() {
 				defer p.srcWG.Done()
 				defer func() { done <- struct{}{} }()
-				defer s.close()
-				defer p.health.recover(s.stage.name)
-				s.readRing(ctx, rd, lo, hi, name)
+				s.readRing(ctx, rd, lo, hi, name) // its stream's run closes the stream
 			}()
 		}
 		p.srcWG.Add(1)
@@ -267,20 +266,39 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 }
 
 // readRing reads batches of lines from segments [lo, hi) of ring name and
-// processes them, polling with a short back-off when the ring is empty.
+// processes them. One goroutine reads (when the ring is empty it sleeps
+// until a writer wakes it, ringWait at most, to see ctx end) while this
+// one processes, as a file's follower and its stream do; a full hand-off
+// stops the reading (backpressure: a lossless ring's writers wait, an
+// overwriting one counts what this reader missed).
 func (s *stream) readRing(ctx context.Context, rd *ringbuf.Reader, lo, hi int, name string) {
 	src := ringPrefix + name
-	var lines ringbuf.Lines
-	idle := time.Duration(0)
-	for ctx.Err() == nil {
-		lines.Reset()
-		if rd.ReadRange(lo, hi, 4096, true, &lines) == 0 {
-			idle = min(max(idle*2, 20*time.Microsecond), time.Millisecond)
-			time.Sleep(idle)
-			continue
+	batches := make(chan source.Batch, 2)
+	var reader sync.WaitGroup
+	reader.Add(1)
+	go func() {
+		defer reader.Done()
+		defer close(batches)
+		defer s.p.health.recover(s.stage.name + " reader")
+		var lines ringbuf.Lines
+		for ctx.Err() == nil {
+			lines.Reset()
+			if rd.ReadRange(lo, hi, 4096, true, &lines) == 0 {
+				rd.Wait(ringWait)
+				continue
+			}
+			select {
+			case batches <- source.Batch{Source: src, Lines: lines.Strings()}:
+			case <-ctx.Done():
+				return
+			}
+			s.p.d.o.Metrics.ringMissed(name, rd.Missed())
 		}
-		idle = 0
-		s.process(ctx, source.Batch{Source: src, Lines: lines.Strings()})
-		s.p.d.o.Metrics.ringMissed(name, rd.Missed())
-	}
+	}()
+	s.run(ctx, batches)
+	reader.Wait()
 }
+
+// ringWait bounds a ring reader's sleep: how soon it sees the daemon stop,
+// and the latency with a writer that does not wake readers.
+const ringWait = 10 * time.Millisecond

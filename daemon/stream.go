@@ -142,9 +142,28 @@ func (s *stream) run(ctx context.Context, in <-chan source.Batch) {
 	}
 }
 
-// process prepares one batch and matches and commits it, or hands it to
-// the workers and the committer.
+// batchLines bounds the lines matched as one piece: a failure reaches its
+// jail once its piece is matched, so under a flood, when sources hand over
+// large batches, it waits for a few hundred lines, not thousands.
+const batchLines = 512
+
+// process splits a batch into pieces of at most batchLines lines (the
+// last one carries the position to save) and processes each.
 func (s *stream) process(ctx context.Context, b source.Batch) {
+	for len(b.Lines) > batchLines {
+		piece := source.Batch{Source: b.Source, Lines: b.Lines[:batchLines]}
+		b.Lines = b.Lines[batchLines:]
+		if b.Times != nil {
+			piece.Times, b.Times = b.Times[:batchLines], b.Times[batchLines:]
+		}
+		s.processPiece(ctx, piece)
+	}
+	s.processPiece(ctx, b)
+}
+
+// processPiece prepares one piece and matches and commits it, or hands it
+// to the workers and the committer.
+func (s *stream) processPiece(ctx context.Context, b source.Batch) {
 	j := s.job
 	inline := j != nil
 	if j == nil {
@@ -177,7 +196,7 @@ func (s *stream) process(ctx context.Context, b source.Batch) {
 
 // inlineBelow is the batch size under which a stream with workers matches
 // a batch itself when no other batch is in flight.
-const inlineBelow = 1024
+const inlineBelow = batchLines / 2
 
 // work searches the jobs it receives with its own clone of the filters. A
 // panic fails the daemon, and the job still counts as done so that the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 )
 
 // Reader is an attached reader slot: it sees every line written after it
@@ -165,6 +166,31 @@ func (rd *Reader) readLocked(seg, max int, out *Lines) int {
 		r.readerMissed(rd.slot).Add(missed)
 	}
 	return len(out.Ends) - endsStart
+}
+
+// Wait returns when a writer publishes lines into any segment, when a
+// segment already has lines this reader has not read, or after timeout
+// (a writer that predates wake-ups never wakes anyone). Any number of
+// goroutines may wait on one Reader.
+func (rd *Reader) Wait(timeout time.Duration) {
+	wake, sleepers := rd.r.readerWake(rd.slot), rd.r.readerSleepers(rd.slot)
+	seq := wake.Load()
+	sleepers.Add(1)
+	defer sleepers.Add(^uint32(0))
+	if rd.unread() {
+		return
+	}
+	futexWait(wake, seq, timeout)
+}
+
+// unread reports whether any segment has lines past this reader's index.
+func (rd *Reader) unread() bool {
+	for s := range rd.r.Segments() {
+		if rd.r.writeIndex(s).Load() != rd.r.readIndex(s, rd.slot).Load() {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadRange reads up to max lines round-robin over segments [lo, hi):

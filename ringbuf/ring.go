@@ -202,6 +202,15 @@ func (r *Ring) readerMissed(k int) *atomic.Uint64 {
 	return r.u64(offReaderTb + int64(k)*readerSlotSz + 8)
 }
 
+// readerWake is reader slot k's wake sequence (a futex word) and
+// readerSleepers the number of its goroutines waiting on it.
+func (r *Ring) readerWake(k int) *atomic.Uint32 {
+	return r.u32(offReaderTb + int64(k)*readerSlotSz + 16)
+}
+func (r *Ring) readerSleepers(k int) *atomic.Uint32 {
+	return r.u32(offReaderTb + int64(k)*readerSlotSz + 20)
+}
+
 // slot is the bytes of segment s's slot for line index i.
 func (r *Ring) slot(s int, i uint64) []byte {
 	off := r.segment(s) + int64(1+r.g.readers)*cacheLine + int64(i&r.mask)*int64(r.g.lineSize)

@@ -78,10 +78,25 @@ func (w *Writer) WriteV(lines [][]byte) (int, error) {
 		w.idx++
 	}
 	w.r.writeIndex(w.seg).Store(w.idx)
+	w.wakeReaders()
 	if n < len(lines) {
 		return n, ErrFull
 	}
 	return n, nil
+}
+
+// wakeReaders wakes the readers waiting for lines. The write index was
+// stored first: a reader that counted itself a sleeper after that sees the
+// lines, one that did before is woken (both sides are sequentially
+// consistent atomics).
+func (w *Writer) wakeReaders() {
+	for k := range int(w.r.g.readers) {
+		if w.r.readerSleepers(k).Load() != 0 {
+			seq := w.r.readerWake(k)
+			seq.Add(1)
+			futexWake(seq)
+		}
+	}
 }
 
 // room is how many lines fit before the slowest attached reader; when

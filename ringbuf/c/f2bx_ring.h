@@ -18,7 +18,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -148,6 +150,18 @@ static inline uint64_t f2bx__room(struct f2bx_ring *r) {
 	return r->idx - r->min_read >= r->lines ? 0 : r->lines - (r->idx - r->min_read);
 }
 
+/* wake: bumps the wake sequence of every reader slot with sleepers and
+ * wakes them (a shared futex). */
+static inline void f2bx__wake(struct f2bx_ring *r) {
+	for (uint32_t k = 0; k < r->readers; k++) {
+		unsigned char *slot = r->mem + 64 + 64 * k;
+		if (__atomic_load_n((uint32_t *)(slot + 20), __ATOMIC_SEQ_CST) == 0)
+			continue;
+		__atomic_add_fetch((uint32_t *)(slot + 16), 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, (uint32_t *)(slot + 16), FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+	}
+}
+
 /* Writes one line (cut to the ring's line size). Returns 0, or -EAGAIN
  * when a lossless ring is full. */
 static inline int f2bx_ring_write(struct f2bx_ring *r, const char *line, size_t len) {
@@ -159,7 +173,10 @@ static inline int f2bx_ring_write(struct f2bx_ring *r, const char *line, size_t 
 	memcpy(slot, &n, 4);
 	memcpy(slot + 4, line, n);
 	r->idx++;
-	__atomic_store_n((uint64_t *)sp, r->idx, __ATOMIC_RELEASE);
+	/* Sequentially consistent: the store before the sleepers' loads, as
+	 * the readers count themselves before they look. */
+	__atomic_store_n((uint64_t *)sp, r->idx, __ATOMIC_SEQ_CST);
+	f2bx__wake(r);
 	return 0;
 }
 

@@ -1,0 +1,103 @@
+package ringbuf
+
+import (
+	"io"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// never is a wait no test should see end: a reader that returns before it
+// was woken.
+const never = time.Minute
+
+// waiters starts n goroutines waiting on rd and returns a channel closed
+// when all have returned.
+func waiters(rd *Reader, n int) <-chan struct{} {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); rd.Wait(never) }()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	return done
+}
+
+// sleeping waits until n goroutines sleep on rd's slot.
+func sleeping(t *testing.T, rd *Reader, n uint32) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); rd.r.readerSleepers(rd.slot).Load() != n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sleepers, want %d", rd.r.readerSleepers(rd.slot).Load(), n)
+		}
+	}
+}
+
+func wokenWithin(t *testing.T, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: readers still asleep", what)
+	}
+}
+
+// A writer wakes every goroutine waiting on a reader slot; a reader with
+// unread lines does not sleep.
+func TestWaitWokenByWriter(t *testing.T) {
+	r, _ := newRing(t, Options{Segments: 2, Lines: 64, Readers: 2})
+	rd, _ := r.NewReader()
+	other, _ := r.NewReader() // a second slot, awake: no wake-up for it
+	_ = other
+	done := waiters(rd, 3)
+	sleeping(t, rd, 3)
+	w, _ := r.NewWriter(1)
+	if err := w.Write([]byte("wake up")); err != nil {
+		t.Fatal(err)
+	}
+	wokenWithin(t, done, "after a write")
+	if n := rd.r.readerSleepers(rd.slot).Load(); n != 0 {
+		t.Fatalf("%d sleepers left", n)
+	}
+	// The line is still unread: Wait returns at once.
+	wokenWithin(t, waiters(rd, 1), "with a line unread")
+	var l Lines
+	if rd.ReadRange(0, 2, 10, true, &l) != 1 || string(l.Line(0)) != "wake up" {
+		t.Fatalf("read %q", l.Strings())
+	}
+}
+
+// The C writer wakes a Go reader in this process.
+func TestWaitWokenByCWriter(t *testing.T) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc not installed")
+	}
+	bin := filepath.Join(t.TempDir(), "example")
+	if out, err := exec.Command(gcc, "-Wall", "-Wextra", "-Werror", "-O2", "-o", bin, "c/example.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	r, name := newRing(t, Options{Segments: 1, Lines: 64, Readers: 1})
+	rd, _ := r.NewReader()
+	cmd := exec.Command(bin, name)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer in.Close()
+	done := waiters(rd, 1)
+	sleeping(t, rd, 1)
+	io.WriteString(in, "from C\n")
+	wokenWithin(t, done, "after the C writer's line")
+	var l Lines
+	if rd.ReadV(0, 10, &l) != 1 || string(l.Line(0)) != "from C" {
+		t.Fatalf("read %q", l.Strings())
+	}
+}
