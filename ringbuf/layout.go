@@ -21,16 +21,15 @@ import (
 //	 64  reader slots, 64 bytes each: state (0 free, 1 attached) 4,
 //	     pid 4, lines missed 8 (overwrite mode), wake sequence 4 (a
 //	     futex word), sleepers 4
+//	segment i at 4096 + i*segmentSize:
+//	  cache line 0: write index 8, writer state 4, writer pid 4
+//	  cache line 1+r: reader r's read index 8
+//	  lines*lineSize bytes of slots
 //
 // A reader with nothing to read counts itself in sleepers, looks once
 // more, and waits on the wake sequence (FUTEX_WAIT, shared). A writer,
 // after publishing its write index, bumps the wake sequence of every slot
 // with sleepers and wakes them (FUTEX_WAKE): readers need not poll.
-//
-//	segment i at 4096 + i*segmentSize:
-//	  cache line 0: write index 8, writer state 4, writer pid 4
-//	  cache line 1+r: reader r's read index 8
-//	  lines*lineSize bytes of slots
 const (
 	magic        = "F2BXRING"
 	version      = 1
