@@ -9,11 +9,10 @@ import (
 	"time"
 )
 
-// TestCWriter compiles ringbuf/c/example.c (the header-only C writer)
-// with gcc, pipes numbered lines through it into a small lossless ring,
-// and reads every one here, in order; the header's checksum agrees with
-// Go's (the C side refuses a ring otherwise).
-func TestCWriter(t *testing.T) {
+// buildCExample compiles c/example.c (the header-only C writer behind a
+// command that writes each line of its stdin), or skips without gcc.
+func buildCExample(t *testing.T) string {
+	t.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
 		t.Skip("gcc not installed")
@@ -22,6 +21,15 @@ func TestCWriter(t *testing.T) {
 	if out, err := exec.Command(gcc, "-Wall", "-Wextra", "-Werror", "-O2", "-o", bin, "c/example.c").CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// TestCWriter compiles ringbuf/c/example.c (the header-only C writer)
+// with gcc, pipes numbered lines through it into a small lossless ring,
+// and reads every one here, in order; the header's checksum agrees with
+// Go's (the C side refuses a ring otherwise).
+func TestCWriter(t *testing.T) {
+	bin := buildCExample(t)
 	r, name := newRing(t, Options{Segments: 2, Lines: 64, LineSize: 40, Readers: 1})
 	rd, _ := r.NewReader()
 	const n = 20000

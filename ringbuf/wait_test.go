@@ -3,7 +3,6 @@ package ringbuf
 import (
 	"io"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -72,14 +71,7 @@ func TestWaitWokenByWriter(t *testing.T) {
 
 // The C writer wakes a Go reader in this process.
 func TestWaitWokenByCWriter(t *testing.T) {
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("gcc not installed")
-	}
-	bin := filepath.Join(t.TempDir(), "example")
-	if out, err := exec.Command(gcc, "-Wall", "-Wextra", "-Werror", "-O2", "-o", bin, "c/example.c").CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
+	bin := buildCExample(t)
 	r, name := newRing(t, Options{Segments: 1, Lines: 64, Readers: 1})
 	rd, _ := r.NewReader()
 	cmd := exec.Command(bin, name)
