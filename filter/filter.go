@@ -569,11 +569,7 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 		}
 		f.FailCounts[i]++
 		f.buf, valid = fr.unmatched, false
-		fail := make(Fields, len(r.names)+4)
-		if pre != nil {
-			fillGroups(fail, preRe, pre, "content")
-		}
-		fillGroups(fail, r, &fr.m, "")
+		fail := groupFields(pre, preRe, r, &fr.m)
 		mlfid := fail["mlfid"]
 		if mlfid != nil {
 			fail = f.mergeFailure(fmt.Sprint(mlfid), fail, linesOf(fr.matched))

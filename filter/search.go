@@ -85,17 +85,24 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 		if noDate && when.IsZero() && !f.o.AcceptNoDate {
 			continue
 		}
-		fail := make(Fields, len(re.named)+4)
-		if pre != nil {
-			fillGroups(fail, preRe, pre, "content")
-		}
-		fillGroups(fail, re, &m, "")
-		hits = append(hits, hit{line: i, regex: r, fail: fail})
+		hits = append(hits, hit{line: i, regex: r, fail: groupFields(pre, preRe, re, &m)})
 		if !f.o.CheckAll {
 			break
 		}
 	}
 	return hits
+}
+
+// groupFields are a failregex match's groups, with those of the
+// prefregex's match (pre, of preRe; nil when its groups do not count)
+// except its content.
+func groupFields(pre *Match, preRe, r *Regex, m *Match) Fields {
+	fail := make(Fields, len(r.named)+4)
+	if pre != nil {
+		fillGroups(fail, preRe, pre, "content")
+	}
+	fillGroups(fail, r, m, "")
+	return fail
 }
 
 // ignored runs the ignoreregexes over a one-line buffer and counts those

@@ -49,8 +49,9 @@ func wokenWithin(t *testing.T, done <-chan struct{}, what string) {
 func TestWaitWokenByWriter(t *testing.T) {
 	r, _ := newRing(t, Options{Segments: 2, Lines: 64, Readers: 2})
 	rd, _ := r.NewReader()
-	other, _ := r.NewReader() // a second slot, awake: no wake-up for it
-	_ = other
+	if _, err := r.NewReader(); err != nil { // a second slot, awake: no wake-up for it
+		t.Fatal(err)
+	}
 	done := waiters(rd, 3)
 	sleeping(t, rd, 3)
 	w, _ := r.NewWriter(1)
