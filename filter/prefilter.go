@@ -29,21 +29,23 @@ type prefilterSource struct {
 const maxPrefilterRegexes = 64
 
 // prefilterPatterns builds one pattern per failregex that matches a
-// superset of the lines fail2ban's two steps match: the prefregex with its
-// <F-CONTENT> group replaced by the failregex, whose own anchors are
-// dropped (they refer to the content, not the line). ok[i] is false for a
-// failregex that cannot be prefiltered (it must run on every line).
+// superset of the lines fail2ban's two steps match (the prefregex, then
+// the failregex on its <F-CONTENT>): the failregex alone, anywhere in the
+// line. Its "^" anchors refer to the content's start and are dropped; its
+// "$" anchors stay when the content runs to the end of the line (no
+// prefregex, or one that ends with "<F-CONTENT>...</F-CONTENT>$"), since
+// "$" then means the end of the line in a multi-line scan too. A pattern
+// that does not end in "$" gets ".*$", so that each line is reported once,
+// not at every end of the match. Lines the prefregex does not match may be
+// candidates; the exact path drops them. A "$" inside such a pattern is
+// dropped (Hyperscan takes none followed by more). ok[i] is false for a failregex
+// that cannot be prefiltered (it must run on every line).
 func prefilterPatterns(pref *Regex, fails []*Regex) (patterns []string, ok []bool) {
-	outer := ""
+	contentAtEnd := true
 	if pref != nil {
-		outer = relaxAnchors(pref.Expanded, false)
-		start, end, found := groupSpan(outer, "content")
-		if !found {
-			// No content group: the failregexes see the whole line after a
-			// prefregex match; test both on the line independently.
-			outer = ""
-		} else {
-			outer = outer[:start] + "\x00" + outer[end:]
+		outer := relaxAnchors(pref.Expanded, false, false)
+		if _, end, found := groupSpan(outer, "content"); found {
+			contentAtEnd = outer[end:] == "$"
 		}
 	}
 	for _, r := range fails {
@@ -53,22 +55,67 @@ func prefilterPatterns(pref *Regex, fails []*Regex) (patterns []string, ok []boo
 			patterns, ok = append(patterns, ""), append(ok, false)
 			continue
 		}
-		// The failregex is searched in the content: it may match anywhere
-		// in it, with anything around.
-		body := "(?:" + relaxAnchors(r.Expanded, true) + ")"
-		p := body
-		if outer != "" {
-			p = strings.Replace(outer, "\x00", "(?:.*"+body+".*)", 1)
+		p := relaxAnchors(r.Expanded, true, !contentAtEnd)
+		if !endsWithDollar(p) {
+			p = "(?:" + relaxAnchors(r.Expanded, true, true) + ").*$"
 		}
 		patterns, ok = append(patterns, p), append(ok, true)
 	}
 	return patterns, ok
 }
 
-// relaxAnchors drops "^", "$", "\A", "\Z" and "\z" outside character
-// classes (all of them with all, else only the text anchors, keeping "^"
-// and "$", which mean line boundaries in a multi-line scan).
-func relaxAnchors(p string, all bool) string {
+// endsWithDollar reports whether p ends in an unescaped "$" outside any
+// alternation at its top level, so that every match ends at a line's end.
+func endsWithDollar(p string) bool {
+	if !strings.HasSuffix(p, "$") {
+		return false
+	}
+	backslashes := 0
+	for i := len(p) - 2; i >= 0 && p[i] == '\\'; i-- {
+		backslashes++
+	}
+	if backslashes%2 == 1 {
+		return false
+	}
+	return !topLevelAlternation(p)
+}
+
+// topLevelAlternation reports whether p has a "|" outside groups and
+// classes.
+func topLevelAlternation(p string) bool {
+	depth, inClass := 0, false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\':
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+			if i+1 < len(p) && p[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				i++
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '|' && depth == 0:
+			return true
+		}
+	}
+	return false
+}
+
+// relaxAnchors drops "\A", "\Z" and "\z" outside character classes, and
+// "^" (caret) and "$" (dollar) when asked: in a multi-line scan those two
+// mean a line's boundaries.
+func relaxAnchors(p string, caret, dollar bool) string {
 	var b strings.Builder
 	inClass := false
 	for i := 0; i < len(p); i++ {
@@ -99,7 +146,7 @@ func relaxAnchors(p string, all bool) string {
 				b.WriteByte(']')
 				i++
 			}
-		case all && (c == '^' || c == '$'):
+		case caret && c == '^', dollar && c == '$':
 		default:
 			b.WriteByte(c)
 		}
