@@ -267,7 +267,8 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 
 // readRing reads batches of lines from segments [lo, hi) of ring name and
 // processes them. One goroutine reads (when the ring is empty it sleeps
-// until a writer wakes it, ringWait at most, to see ctx end) while this
+// until a writer wakes it, ringWait at most, to see ctx end; in Go's
+// poller, so that the goroutines it handed lines to keep its P) while this
 // one processes, as a file's follower and its stream do; a full hand-off
 // stops the reading (backpressure: a lossless ring's writers wait, an
 // overwriting one counts what this reader missed).
@@ -280,11 +281,13 @@ func (s *stream) readRing(ctx context.Context, rd *ringbuf.Reader, lo, hi int, n
 		defer reader.Done()
 		defer close(batches)
 		defer s.p.health.recover(s.stage.name + " reader")
+		w := rd.NewWaiter()
+		defer w.Close()
 		var lines ringbuf.Lines
 		for ctx.Err() == nil {
 			lines.Reset()
 			if rd.ReadRange(lo, hi, 4096, true, &lines) == 0 {
-				rd.Wait(ringWait)
+				w.Wait(ringWait)
 				continue
 			}
 			select {

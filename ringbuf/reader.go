@@ -171,7 +171,9 @@ func (rd *Reader) readLocked(seg, max int, out *Lines) int {
 // Wait returns when a writer publishes lines into any segment, when a
 // segment already has lines this reader has not read, or after timeout
 // (a writer that predates wake-ups never wakes anyone). Any number of
-// goroutines may wait on one Reader.
+// goroutines may wait on one Reader. The goroutine sleeps in a futex
+// system call, keeping its P: a goroutine that hands lines to others
+// should wait with a Waiter.
 func (rd *Reader) Wait(timeout time.Duration) {
 	wake, sleepers := rd.r.readerWake(rd.slot), rd.r.readerSleepers(rd.slot)
 	seq := wake.Load()

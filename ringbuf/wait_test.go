@@ -94,3 +94,53 @@ func TestWaitWokenByCWriter(t *testing.T) {
 		t.Fatalf("read %q", l.Strings())
 	}
 }
+
+// waiting starts w.Wait on a goroutine and returns a channel closed when
+// it returns.
+func waiting(w *Waiter) <-chan struct{} {
+	done := make(chan struct{})
+	go func() { defer close(done); w.Wait(never) }()
+	return done
+}
+
+// A Waiter (io_uring's futex wait where the kernel has it) is woken by Go
+// and C writers as Reader.Wait is, and returns at once with lines unread.
+func TestWaiterWoken(t *testing.T) {
+	bin := buildCExample(t)
+	r, name := newRing(t, Options{Segments: 2, Lines: 64, Readers: 1})
+	rd, _ := r.NewReader()
+	w := rd.NewWaiter()
+	defer w.Close()
+	t.Logf("waits in Go's poller: %v", w.Polled())
+	gw, err := r.NewWriter(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 { // the kernel's wait is queued again each round
+		done := waiting(w)
+		sleeping(t, rd, 1)
+		if err := gw.Write([]byte("wake up")); err != nil {
+			t.Fatal(err)
+		}
+		wokenWithin(t, done, "after a Go writer's line")
+		wokenWithin(t, waiting(w), "with a line unread")
+		var l Lines
+		if rd.ReadRange(0, 2, 10, true, &l) != 1 || string(l.Line(0)) != "wake up" {
+			t.Fatalf("round %d: read %q", round, l.Strings())
+		}
+	}
+	cmd := exec.Command(bin, name)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer in.Close()
+	done := waiting(w)
+	sleeping(t, rd, 1)
+	io.WriteString(in, "from C\n")
+	wokenWithin(t, done, "after the C writer's line")
+}

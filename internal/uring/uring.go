@@ -1,7 +1,9 @@
 // Package uring reads many files at once through io_uring: a batch of
 // positioned reads goes to the kernel in one io_uring_enter, which also
-// waits for all of them. It is the raw-syscall minimum the log follower
-// needs (IORING_OP_READ on regular files), not a general binding.
+// waits for all of them. It also waits on futex words in shared memory
+// without holding a thread (FutexWaiter). It is the raw-syscall minimum
+// the log follower and the ring reader need (IORING_OP_READ on regular
+// files, IORING_OP_FUTEX_WAIT), not a general binding.
 //
 // A Ring is used by one goroutine at a time.
 package uring
@@ -224,6 +226,11 @@ func (r *Ring) reap(reads []Read) int {
 
 // Close releases the ring.
 func (r *Ring) Close() error {
+	r.unmap()
+	return unix.Close(r.fd)
+}
+
+func (r *Ring) unmap() {
 	if r.sqeMem != nil {
 		unix.Munmap(r.sqeMem)
 	}
@@ -233,5 +240,5 @@ func (r *Ring) Close() error {
 	if r.sqMem != nil {
 		unix.Munmap(r.sqMem)
 	}
-	return unix.Close(r.fd)
+	r.sqeMem, r.cqMem, r.sqMem = nil, nil, nil
 }

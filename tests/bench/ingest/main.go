@@ -7,7 +7,10 @@
 // end of each run (a lag that grows means the rate is not sustained), and
 // the ban latency: from the moment an address's maxretry-th failure line
 // was written to the moment its ban was in the XDP map (p50/p99).
-// Needs root.
+// Attackers join during the first half of a run, one after another, and
+// then fail on every turn of a round-robin among those that joined, so
+// bans are spread over the run as new attackers arrive at a running
+// daemon, not all in its first milliseconds. Needs root.
 package main
 
 import (
@@ -118,6 +121,9 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
 }
 
+// maxRetry is the jail's maxretry.
+const maxRetry = 3
+
 // sshdJail returns the embedded sshd jail with maxretry 3, reading path.
 func sshdJail(path string) (*config.Jail, error) {
 	res, err := load.Load(load.Options{StandardDirs: []string{}, AllowNoFiles: true})
@@ -131,7 +137,7 @@ func sshdJail(path string) (*config.Jail, error) {
 	c := *j
 	c.Backend, c.JournalMatch = "auto", nil
 	c.LogPaths = []config.LogPath{{Path: path}}
-	c.MaxRetry, c.BanTime = 3, config.DurationOf(3600)
+	c.MaxRetry, c.BanTime = maxRetry, config.DurationOf(3600)
 	c.IgnoreIP, c.IgnoreSelf = nil, false
 	c.Filter.UseDNS = "no"
 	c.Actions = []config.Action{{Name: config.BackendXDP, Options: []config.Option{{Key: config.BackendOption, Value: config.BackendXDP}}}}
@@ -250,7 +256,8 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	tick := time.NewTicker(time.Millisecond)
 	var lagMid int64
 	midAt := start.Add(dur / 2)
-	line := 0
+	line, turn := 0, 0
+	failures := make([]uint8, nAddrs) // per address, up to maxretry
 	buf := make([][]byte, 0, 4096)
 	for now := range tick.C {
 		el := now.Sub(start)
@@ -258,6 +265,7 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 			break
 		}
 		want := int(el.Seconds() * float64(rate))
+		joined := min(nAddrs, 1+int(float64(nAddrs)*el.Seconds()/(dur.Seconds()/2)))
 		buf = buf[:0]
 		stamp := now.Format("Jan _2 15:04:05")
 		var marks []int
@@ -266,10 +274,12 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 				buf = append(buf, []byte(stamp+" host sshd["+pid(line)+"]: Accepted publickey for deploy from 203.0.113.9 port 2222 ssh2"))
 				continue
 			}
-			k := line / 2
-			a := k % nAddrs
-			if k/nAddrs == 2 { // the maxretry-th failure of address a
-				marks = append(marks, a)
+			a := turn % joined
+			turn++
+			if failures[a] < maxRetry {
+				if failures[a]++; failures[a] == maxRetry {
+					marks = append(marks, a)
+				}
 			}
 			buf = append(buf, []byte(stamp+" host sshd["+pid(line)+"]: Failed password for invalid user admin from "+addr(a)+" port 4242 ssh2"))
 		}

@@ -1,0 +1,64 @@
+package ringbuf
+
+import (
+	"time"
+	"unsafe"
+
+	"github.com/f2bx/f2bx/internal/uring"
+)
+
+// Waiter waits for lines as Reader.Wait does, for one goroutine, without
+// keeping a thread and its P blocked in a system call: the futex wait is
+// queued through io_uring (Linux 6.7) and the goroutine parks in Go's
+// poller. A goroutine blocked in futex(2) keeps its P, and the goroutines
+// queued on that P (such as the one it just handed lines to) wait until
+// the runtime's monitor takes the P back, 10 ms and more later. Where the
+// kernel has no io_uring futex waits, Wait is Reader.Wait.
+type Waiter struct {
+	rd *Reader
+	fw *uring.FutexWaiter // nil: Reader.Wait
+}
+
+// NewWaiter returns a waiter for rd's slot.
+func (rd *Reader) NewWaiter() *Waiter {
+	fw, err := uring.NewFutexWaiter()
+	if err != nil {
+		fw = nil
+	}
+	return &Waiter{rd: rd, fw: fw}
+}
+
+// Polled reports whether Wait parks in Go's poller (io_uring), not in a
+// futex system call.
+func (w *Waiter) Polled() bool { return w.fw != nil }
+
+// Wait returns when a writer publishes lines into any segment, when a
+// segment already has lines the reader has not read, or after timeout.
+func (w *Waiter) Wait(timeout time.Duration) {
+	if w.fw == nil {
+		w.rd.Wait(timeout)
+		return
+	}
+	rd := w.rd
+	wake, sleepers := rd.r.readerWake(rd.slot), rd.r.readerSleepers(rd.slot)
+	seq := wake.Load()
+	sleepers.Add(1)
+	defer sleepers.Add(^uint32(0))
+	if rd.unread() {
+		return
+	}
+	if err := w.fw.Wait((*uint32)(unsafe.Pointer(wake)), seq, timeout); err != nil {
+		// The ring is unusable: sleep in the kernel from now on.
+		w.fw.Close()
+		w.fw = nil
+		futexWait(wake, seq, timeout)
+	}
+}
+
+// Close releases the waiter (before the ring is closed).
+func (w *Waiter) Close() {
+	if w.fw != nil {
+		w.fw.Close()
+		w.fw = nil
+	}
+}
