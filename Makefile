@@ -3,9 +3,9 @@ GO      ?= go
 PREFIX  ?= /usr/local
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
-# Hyperscan (Debian's libhyperscan-dev 5.4) when pkg-config finds it; a pure-Go
-# build otherwise.
-TAGS    ?= $(shell pkg-config --exists libhs 2>/dev/null && echo "hyperscan hyperscan_v54")
+# Hyperscan (Debian's libhyperscan-dev 5.4) and PCRE2's JIT (libpcre2-dev) when
+# pkg-config finds them; a pure-Go build otherwise.
+TAGS    ?= $(shell pkg-config --exists libhs 2>/dev/null && echo "hyperscan hyperscan_v54") $(shell pkg-config --exists libpcre2-8 2>/dev/null && echo pcre2)
 GOTAGS  := -tags '$(TAGS)'
 
 ## generate: rebuild bpf/xdp.c with clang (the output is committed)

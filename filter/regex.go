@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dlclark/regexp2"
+	"github.com/f2bx/f2bx/filter/pcre"
 	"github.com/f2bx/f2bx/filter/pyre"
 )
 
@@ -29,6 +30,7 @@ type Regex struct {
 	// Engine is EngineRE2 or EngineRegexp2; Why says why regexp2 was needed.
 	Engine, Why string
 	re2         *regexp.Regexp
+	jit         *pcre.Regexp // re2's regex on PCRE2's JIT (same matches), when built in
 	r2          *regexp2.Regexp
 	multiline   bool
 	names       []string // per group number, "" for unnamed
@@ -79,6 +81,9 @@ func (r *Regex) compile(multiline bool) error {
 		if cerr == nil {
 			r.Engine, r.re2 = EngineRE2, re
 			r.setNames(re.SubexpNames())
+			if pcre.Available {
+				r.jit, _ = pcre.Compile(t) // else Go's regexp alone
+			}
 			return nil
 		}
 		r.Why = cerr.Error()
@@ -153,6 +158,10 @@ func isNumber(s string) bool {
 	return s != ""
 }
 
+// JIT reports whether the regex runs on PCRE2's JIT compiler (an re2
+// regex in a build with PCRE2; Go's regexp answers what PCRE2 cannot).
+func (r *Regex) JIT() bool { return r.jit != nil }
+
 // HasGroup reports whether the regex has the named group.
 func (r *Regex) HasGroup(name string) bool {
 	_, ok := r.nameIndex[name]
@@ -200,6 +209,14 @@ func (m *Match) span(name string) (start, end int, ok bool) {
 // regexp2 timeout.
 func (r *Regex) Search(buf string) (m Match, ok bool, err error) {
 	if r.re2 != nil && (r.multiline || strings.IndexByte(buf, '\n') >= len(buf)-1) {
+		if r.jit != nil {
+			if loc, ok := r.jit.Find(buf); ok {
+				if loc == nil {
+					return Match{}, false, nil
+				}
+				return Match{Buf: buf, spans: loc, re: r}, true, nil
+			}
+		}
 		loc := r.re2.FindStringSubmatchIndex(buf)
 		if loc == nil {
 			return Match{}, false, nil

@@ -26,6 +26,10 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! pkg-config --exists libhs 2>/dev/null; then
   missing+=(libhyperscan-dev)
 fi
+# PCRE2, whose JIT runs the filters' RE2 regexes (Go's regexp without it).
+if ! pkg-config --exists libpcre2-8 2>/dev/null; then
+  missing+=(libpcre2-dev)
+fi
 # libbpf's headers for bpf/xdp.c
 [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
 

@@ -56,3 +56,20 @@ func BenchmarkMapBatchUpdate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(keys))/b.Elapsed().Seconds()/1e6, "Mkeys/s")
 }
+
+// BenchmarkBanOne is Blacklist.Ban of one new address: the fixed cost a
+// ban pays on its way to the map.
+func BenchmarkBanOne(b *testing.B) {
+	bl := open(b)
+	bans := benchBans(1)
+	ps := []netip.Prefix{bans[0].Prefix}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := bl.Ban("bench", bans, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		bl.Unban("bench", ps)
+		b.StartTimer()
+	}
+}

@@ -327,13 +327,13 @@ func Run(logArg, regexArg, ignoreArg string, o Options, w io.Writer) error {
 		rep.LinesPerSec = float64(rep.Lines) / rep.Seconds
 	}
 	if f.Pref != nil {
-		rep.PrefRegex = &RegexReport{Regex: f.Pref.Expanded, Hits: prefMatched, Engine: f.Pref.Engine, Why: f.Pref.Why}
+		rep.PrefRegex = &RegexReport{Regex: f.Pref.Expanded, Hits: prefMatched, Engine: f.Pref.Engine, JIT: f.Pref.JIT(), Why: f.Pref.Why}
 	}
 	for i, r := range f.Fail {
-		rep.FailRegex = append(rep.FailRegex, RegexReport{Regex: r.Source, Hits: hits[i], Engine: r.Engine, Why: r.Why})
+		rep.FailRegex = append(rep.FailRegex, RegexReport{Regex: r.Source, Hits: hits[i], Engine: r.Engine, JIT: r.JIT(), Why: r.Why})
 	}
 	for i, r := range f.Ignore {
-		rep.IgnoreRegex = append(rep.IgnoreRegex, RegexReport{Regex: r.Source, Hits: f.IgnoreCount[i], Engine: r.Engine, Why: r.Why})
+		rep.IgnoreRegex = append(rep.IgnoreRegex, RegexReport{Regex: r.Source, Hits: f.IgnoreCount[i], Engine: r.Engine, JIT: r.JIT(), Why: r.Why})
 	}
 	for i, t := range f.Dates.Templates {
 		if f.Dates.Hits[i] > 0 || o.Verbose > 0 {

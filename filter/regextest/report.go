@@ -26,7 +26,9 @@ type RegexReport struct {
 	Regex  string `json:"regex"`
 	Hits   int    `json:"hits"`
 	Engine string `json:"engine"`
-	Why    string `json:"why_backtracking,omitempty"`
+	// JIT: an re2 regex that runs on PCRE2's JIT compiler (same matches).
+	JIT bool   `json:"pcre2_jit,omitempty"`
+	Why string `json:"why_backtracking,omitempty"`
 }
 
 // DateHits is one date template and how often it matched.
@@ -102,6 +104,9 @@ func printReport(w io.Writer, rep *Report, o Options, limit int, matched, missed
 	var engines []string
 	add := func(kind string, i int, r RegexReport) {
 		e := fmt.Sprintf("%s %d: %s", kind, i, r.Engine)
+		if r.JIT {
+			e += " on PCRE2's JIT"
+		}
 		if r.Why != "" {
 			e += " (" + r.Why + ")"
 		}

@@ -15,7 +15,7 @@
 // Needs root. It works only inside the namespaces it creates and deletes
 // (also on failure and Ctrl-C), and ends only the processes it started.
 //
-//	go run -tags 'hyperscan hyperscan_v54' ./tests/bench/flood [-rates 10000,100000,0] [-out .cache/flood]
+//	go run -tags 'hyperscan hyperscan_v54 pcre2' ./tests/bench/flood [-rates 10000,100000,0] [-out .cache/flood]
 package main
 
 import (
@@ -121,7 +121,7 @@ func run(c config) error {
 	}
 	if c.bin == "" {
 		c.bin = filepath.Join(tmp, "f2bx")
-		build := exec.Command("go", "build", "-tags", "hyperscan hyperscan_v54", "-o", c.bin, "./cmd/f2bx")
+		build := exec.Command("go", "build", "-tags", "hyperscan hyperscan_v54 pcre2", "-o", c.bin, "./cmd/f2bx")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("build f2bx: %w", err)

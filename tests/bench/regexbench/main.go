@@ -5,7 +5,7 @@
 // run with python3) on the same files in the same run, and prints lines/s
 // and the ratios.
 //
-//	go run -tags 'hyperscan hyperscan_v54' ./tests/bench/regexbench [-lines 1000000] [-no-fail2ban] [-filters sshd,postfix] [-cpuprofile FILE]
+//	go run -tags 'hyperscan hyperscan_v54 pcre2' ./tests/bench/regexbench [-lines 1000000] [-no-fail2ban] [-filters sshd,postfix] [-cpuprofile FILE]
 package main
 
 import (

@@ -1,0 +1,22 @@
+//go:build !pcre2 || !cgo
+
+package pcre
+
+import "fmt"
+
+// Available reports whether PCRE2 is built in.
+const Available = false
+
+// Regexp is a compiled regex; without PCRE2 there are none.
+type Regexp struct{}
+
+// Compile fails without PCRE2.
+func Compile(expr string) (*Regexp, error) {
+	if _, _, err := pattern(expr); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w: built without PCRE2 (build tag pcre2)", ErrUnsupported)
+}
+
+// Find never answers without PCRE2.
+func (re *Regexp) Find(string) ([]int, bool) { return nil, false }

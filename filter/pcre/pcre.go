@@ -1,0 +1,157 @@
+//go:build pcre2 && cgo
+
+package pcre
+
+/*
+#cgo pkg-config: libpcre2-8
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+// f2bx_match runs one match with a step limit and copies the groups'
+// offsets (-1 unset) into out (2 per group, n groups with the whole
+// match). It returns pcre2_match's result: > 0 matched, PCRE2_ERROR_NOMATCH,
+// or another error (a limit).
+static int f2bx_match(pcre2_code *code, pcre2_match_data *md, pcre2_match_context *mc,
+		const char *subject, size_t len, uint32_t limit, int64_t *out, int n) {
+	pcre2_set_match_limit(mc, limit);
+	int rc = pcre2_match(code, (PCRE2_SPTR)subject, len, 0, PCRE2_NO_UTF_CHECK, md, mc);
+	if (rc <= 0) {
+		return rc == 0 ? PCRE2_ERROR_NOMEMORY : rc;
+	}
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+	for (int i = 0; i < n; i++) {
+		if (i < rc && ov[2*i] != PCRE2_UNSET) {
+			out[2*i] = (int64_t)ov[2*i];
+			out[2*i+1] = (int64_t)ov[2*i+1];
+		} else {
+			out[2*i] = -1;
+			out[2*i+1] = -1;
+		}
+	}
+	return rc;
+}
+
+static pcre2_code *f2bx_compile(const char *pat, size_t len, int *err, size_t *off) {
+	return pcre2_compile((PCRE2_SPTR)pat, len, PCRE2_UTF | PCRE2_ALT_CIRCUMFLEX | PCRE2_NEVER_BACKSLASH_C, err, off, NULL);
+}
+
+static uint32_t f2bx_captures(pcre2_code *code) {
+	uint32_t n = 0;
+	pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &n);
+	return n;
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Available reports whether PCRE2 is built in.
+const Available = true
+
+// maxGroups bounds the groups of a regex PCRE2 runs (fail2ban's have a
+// dozen or two).
+const maxGroups = 99
+
+// Regexp is a compiled regex, safe for concurrent use.
+type Regexp struct {
+	code   *C.pcre2_code
+	groups int // capture groups, the whole match not counted
+}
+
+// Compile compiles a regex in Go's syntax for PCRE2's JIT; an error
+// (ErrUnsupported among others) leaves the regex to Go's regexp.
+func Compile(expr string) (*Regexp, error) {
+	pat, groups, err := pattern(expr)
+	if err != nil {
+		return nil, err
+	}
+	if groups > maxGroups {
+		return nil, fmt.Errorf("%w: %d groups", ErrUnsupported, groups)
+	}
+	cpat := C.CString(pat)
+	defer C.free(unsafe.Pointer(cpat))
+	var errCode C.int
+	var off C.size_t
+	code := C.f2bx_compile(cpat, C.size_t(len(pat)), &errCode, &off)
+	if code == nil {
+		var msg [256]C.uchar
+		C.pcre2_get_error_message(errCode, &msg[0], C.size_t(len(msg)))
+		return nil, fmt.Errorf("pcre2: %s at %d of %q", C.GoString((*C.char)(unsafe.Pointer(&msg[0]))), off, pat)
+	}
+	if rc := C.pcre2_jit_compile(code, C.PCRE2_JIT_COMPLETE); rc != 0 {
+		C.pcre2_code_free(code)
+		return nil, fmt.Errorf("%w: no JIT (%d)", ErrUnsupported, rc)
+	}
+	if n := int(C.f2bx_captures(code)); n != groups {
+		C.pcre2_code_free(code)
+		return nil, fmt.Errorf("pcre2: %d groups, Go counts %d", n, groups)
+	}
+	re := &Regexp{code: code, groups: groups}
+	runtime.AddCleanup(re, func(c *C.pcre2_code) { C.pcre2_code_free(c) }, code)
+	return re, nil
+}
+
+// scratch is one goroutine's match data (C memory, freed with it).
+type scratch struct {
+	md  *C.pcre2_match_data
+	mc  *C.pcre2_match_context
+	out [2 * (maxGroups + 1)]int64
+}
+
+type cScratch struct {
+	md *C.pcre2_match_data
+	mc *C.pcre2_match_context
+}
+
+var scratches = sync.Pool{New: func() any {
+	s := &scratch{md: C.pcre2_match_data_create(maxGroups+1, nil), mc: C.pcre2_match_context_create(nil)}
+	runtime.AddCleanup(s, func(c cScratch) {
+		C.pcre2_match_data_free(c.md)
+		C.pcre2_match_context_free(c.mc)
+	}, cScratch{s.md, s.mc})
+	return s
+}}
+
+// stepLimit bounds PCRE2's work on a line: linear in its length.
+func stepLimit(n int) C.uint32_t { return C.uint32_t(1000 + 32*min(n, 1<<20)) }
+
+var empty = C.CString("")
+
+// Find returns the byte offsets of the leftmost match and of its groups
+// (as Go's FindStringSubmatchIndex: -1 for a group that did not take
+// part), nil when there is none. ok is false when PCRE2 cannot answer
+// (s is not valid UTF-8, or the match reached its step limit): ask Go's
+// regexp.
+func (re *Regexp) Find(s string) (loc []int, ok bool) {
+	if !utf8.ValidString(s) {
+		return nil, false
+	}
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
+	subj := empty
+	if len(s) > 0 {
+		subj = (*C.char)(unsafe.Pointer(unsafe.StringData(s)))
+	}
+	n := re.groups + 1
+	rc := C.f2bx_match(re.code, sc.md, sc.mc, subj, C.size_t(len(s)), stepLimit(len(s)), (*C.int64_t)(unsafe.Pointer(&sc.out[0])), C.int(n))
+	switch {
+	case rc > 0:
+		loc = make([]int, 2*n)
+		for i := range loc {
+			loc[i] = int(sc.out[i])
+		}
+		return loc, true
+	case rc == C.PCRE2_ERROR_NOMATCH:
+		return nil, true
+	default:
+		return nil, false
+	}
+}
