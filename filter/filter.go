@@ -392,29 +392,24 @@ func skippedLines(m *Match) []string {
 // regex's own NAME is empty, as fail2ban resolves them before merging the
 // prefregex's groups in.
 func fillGroups(dst Fields, r *Regex, m *Match, skip string) {
-	for _, n := range r.Names() {
+	for k, n := range r.named {
 		if n == skip {
 			continue
 		}
-		if s, ok := m.Group(n); ok {
+		if s, ok := m.text(r.namedIdx[k]); ok {
 			dst[n] = s
 		} else {
 			dst[n] = nil
 		}
 	}
-	for _, n := range r.Names() {
-		main, ok := strings.CutPrefix(n, "alt_")
-		if !ok {
-			continue
-		}
-		main = trimIndex(main)
-		v, _ := m.Group(n)
+	for _, a := range r.alts {
+		v, _ := m.text(a.idx)
 		own := ""
-		if r.HasGroup(main) {
-			own, _ = m.Group(main)
+		if a.mainIdx >= 0 {
+			own, _ = m.text(a.mainIdx)
 		}
 		if v != "" && own == "" {
-			dst[main] = v
+			dst[a.main] = v
 		}
 	}
 	// tuple_NAME groups join NAME into a tuple, in the order of their

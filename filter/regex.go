@@ -35,6 +35,8 @@ type Regex struct {
 	multiline   bool
 	names       []string // per group number, "" for unnamed
 	named       []string // the named groups
+	namedIdx    []int    // their group numbers
+	alts        []altGroup
 	tupleNames  []string // the tuple_ groups, sorted
 	nameIndex   map[string]int
 	r2Groups    []int // regexp2 group number per name index
@@ -131,9 +133,17 @@ func (r *Regex) compileRegexp2() error {
 	return nil
 }
 
+// altGroup is an alt_NAME group: its value stands in for NAME's when
+// NAME took part with no text (mainIdx -1: the regex has no NAME group).
+type altGroup struct {
+	idx     int
+	main    string
+	mainIdx int
+}
+
 func (r *Regex) setNames(names []string) {
 	r.names = names
-	r.named, r.tupleNames = nil, nil
+	r.named, r.namedIdx, r.alts, r.tupleNames = nil, nil, nil, nil
 	r.nameIndex = map[string]int{}
 	for i, n := range names {
 		if n != "" {
@@ -144,6 +154,19 @@ func (r *Regex) setNames(names []string) {
 				}
 			}
 			r.nameIndex[n] = i
+		}
+	}
+	for _, n := range r.named {
+		r.namedIdx = append(r.namedIdx, r.nameIndex[n])
+	}
+	for _, n := range r.named {
+		if main, ok := strings.CutPrefix(n, "alt_"); ok {
+			main = trimIndex(main)
+			mi, has := r.nameIndex[main]
+			if !has {
+				mi = -1
+			}
+			r.alts = append(r.alts, altGroup{r.nameIndex[n], main, mi})
 		}
 	}
 	sort.Strings(r.tupleNames)
@@ -190,6 +213,14 @@ func (m *Match) End() int { return m.spans[1] }
 func (m *Match) Group(name string) (string, bool) {
 	i, ok := m.re.nameIndex[name]
 	if !ok || m.spans[2*i] < 0 {
+		return "", false
+	}
+	return m.Buf[m.spans[2*i]:m.spans[2*i+1]], true
+}
+
+// text returns group i's text; ok is false when it did not take part.
+func (m *Match) text(i int) (string, bool) {
+	if m.spans[2*i] < 0 {
 		return "", false
 	}
 	return m.Buf[m.spans[2*i]:m.spans[2*i+1]], true
