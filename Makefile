@@ -24,7 +24,7 @@ all: build
 deps:
 	./scripts/deps.sh
 
-build:
+build: deps
 	$(GO) build $(GOTAGS) -ldflags '$(LDFLAGS)' -o bin/f2bx ./cmd/f2bx
 
 ## test: everything, including the differential tests against fail2ban
