@@ -83,16 +83,30 @@ func endsWithDollar(p string) bool {
 // topLevelAlternation reports whether p has a "|" outside groups and
 // classes.
 func topLevelAlternation(p string) bool {
+	found := false
+	walkStructure(p, 0, func(_ int, c byte, depth int) bool {
+		found = c == '|' && depth == 0
+		return !found
+	})
+	return found
+}
+
+// walkStructure calls visit with each character of p from "from" on that
+// is outside escapes and character classes, and the group depth after it,
+// until visit returns false.
+func walkStructure(p string, from int, visit func(i int, c byte, depth int) bool) {
 	depth, inClass := 0, false
-	for i := 0; i < len(p); i++ {
+	for i := from; i < len(p); i++ {
 		c := p[i]
 		switch {
 		case c == '\\':
 			i++
+			continue
 		case inClass:
 			if c == ']' {
 				inClass = false
 			}
+			continue
 		case c == '[':
 			inClass = true
 			if i+1 < len(p) && p[i+1] == '^' {
@@ -101,15 +115,16 @@ func topLevelAlternation(p string) bool {
 			if i+1 < len(p) && p[i+1] == ']' {
 				i++
 			}
+			continue
 		case c == '(':
 			depth++
 		case c == ')':
 			depth--
-		case c == '|' && depth == 0:
-			return true
+		}
+		if !visit(i, c, depth) {
+			return
 		}
 	}
-	return false
 }
 
 // relaxAnchors drops "\A", "\Z" and "\z" outside character classes, and
@@ -156,37 +171,18 @@ func relaxAnchors(p string, caret, dollar bool) string {
 
 // groupSpan finds the named group "(?P<name>...)" in a Python regex.
 func groupSpan(p, name string) (start, end int, ok bool) {
-	open := "(?P<" + name + ">"
-	start = strings.Index(p, open)
+	start = strings.Index(p, "(?P<"+name+">")
 	if start < 0 {
 		return 0, 0, false
 	}
-	depth, inClass := 0, false
-	for i := start; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == '\\':
-			i++
-		case inClass:
-			if c == ']' {
-				inClass = false
-			}
-		case c == '[':
-			inClass = true
-			if i+1 < len(p) && p[i+1] == '^' {
-				i++
-			}
-			if i+1 < len(p) && p[i+1] == ']' {
-				i++
-			}
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth == 0 {
-				return start, i + 1, true
-			}
+	walkStructure(p, start, func(i int, c byte, depth int) bool {
+		if c == ')' && depth == 0 {
+			end, ok = i+1, true
 		}
+		return !ok
+	})
+	if !ok {
+		return 0, 0, false
 	}
-	return 0, 0, false
+	return start, end, true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -175,15 +176,24 @@ func (rd *Reader) readLocked(seg, max int, out *Lines) int {
 // system call, keeping its P: a goroutine that hands lines to others
 // should wait with a Waiter.
 func (rd *Reader) Wait(timeout time.Duration) {
-	wake, sleepers := rd.r.readerWake(rd.slot), rd.r.readerSleepers(rd.slot)
-	seq := wake.Load()
-	sleepers.Add(1)
-	defer sleepers.Add(^uint32(0))
-	if rd.unread() {
-		return
+	wake, seq, ready := rd.beginSleep()
+	defer rd.endSleep()
+	if !ready {
+		futexWait(wake, seq, timeout)
 	}
-	futexWait(wake, seq, timeout)
 }
+
+// beginSleep counts a sleeper on the reader's slot (writers wake only
+// slots with sleepers) and returns the wake word with the value to wait
+// on; ready when lines are already unread. endSleep ends it.
+func (rd *Reader) beginSleep() (wake *atomic.Uint32, seq uint32, ready bool) {
+	wake = rd.r.readerWake(rd.slot)
+	seq = wake.Load()
+	rd.r.readerSleepers(rd.slot).Add(1)
+	return wake, seq, rd.unread()
+}
+
+func (rd *Reader) endSleep() { rd.r.readerSleepers(rd.slot).Add(^uint32(0)) }
 
 // unread reports whether any segment has lines past this reader's index.
 func (rd *Reader) unread() bool {

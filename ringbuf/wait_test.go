@@ -70,11 +70,10 @@ func TestWaitWokenByWriter(t *testing.T) {
 	}
 }
 
-// The C writer wakes a Go reader in this process.
-func TestWaitWokenByCWriter(t *testing.T) {
-	bin := buildCExample(t)
-	r, name := newRing(t, Options{Segments: 1, Lines: 64, Readers: 1})
-	rd, _ := r.NewReader()
+// startCWriter runs the C example writing its stdin's lines into ring
+// name; the test's end closes its input and waits for it.
+func startCWriter(t *testing.T, bin, name string) io.Writer {
+	t.Helper()
 	cmd := exec.Command(bin, name)
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -83,8 +82,16 @@ func TestWaitWokenByCWriter(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer in.Close()
+	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	return in
+}
+
+// The C writer wakes a Go reader in this process.
+func TestWaitWokenByCWriter(t *testing.T) {
+	bin := buildCExample(t)
+	r, name := newRing(t, Options{Segments: 1, Lines: 64, Readers: 1})
+	rd, _ := r.NewReader()
+	in := startCWriter(t, bin, name)
 	done := waiters(rd, 1)
 	sleeping(t, rd, 1)
 	io.WriteString(in, "from C\n")
@@ -129,16 +136,7 @@ func TestWaiterWoken(t *testing.T) {
 			t.Fatalf("round %d: read %q", round, l.Strings())
 		}
 	}
-	cmd := exec.Command(bin, name)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer in.Close()
+	in := startCWriter(t, bin, name)
 	done := waiting(w)
 	sleeping(t, rd, 1)
 	io.WriteString(in, "from C\n")

@@ -39,12 +39,9 @@ func (w *Waiter) Wait(timeout time.Duration) {
 		w.rd.Wait(timeout)
 		return
 	}
-	rd := w.rd
-	wake, sleepers := rd.r.readerWake(rd.slot), rd.r.readerSleepers(rd.slot)
-	seq := wake.Load()
-	sleepers.Add(1)
-	defer sleepers.Add(^uint32(0))
-	if rd.unread() {
+	wake, seq, ready := w.rd.beginSleep()
+	defer w.rd.endSleep()
+	if ready {
 		return
 	}
 	if err := w.fw.Wait((*uint32)(unsafe.Pointer(wake)), seq, timeout); err != nil {
