@@ -414,16 +414,15 @@ func fillGroups(dst Fields, r *Regex, m *Match, skip string) {
 	}
 	// tuple_NAME groups join NAME into a tuple, in the order of their
 	// names: (NAME, tuple_NAME_1, tuple_NAME_2, ...).
-	for _, n := range r.tupleNames {
-		main := trimIndex(strings.TrimPrefix(n, "tuple_"))
+	for _, g := range r.tuples {
 		var v any
-		if s, ok := m.Group(n); ok {
+		if s, ok := m.text(g.idx); ok {
 			v = s
 		}
-		if t, ok := dst[main].(Tuple); ok {
-			dst[main] = append(t, v)
+		if t, ok := dst[g.main].(Tuple); ok {
+			dst[g.main] = append(t, v)
 		} else {
-			dst[main] = Tuple{dst[main], v}
+			dst[g.main] = Tuple{dst[g.main], v}
 		}
 	}
 }
@@ -567,7 +566,7 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 		fail := groupFields(pre, preRe, r, &fr.m)
 		mlfid := fail["mlfid"]
 		if mlfid != nil {
-			fail = f.mergeFailure(fmt.Sprint(mlfid), fail, linesOf(fr.matched))
+			fail = f.mergeFailure(mlfid, fail, linesOf(fr.matched))
 			if truthy(fail["nofail"]) && !f.o.CheckAll {
 				return out
 			}

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"container/list"
+	"fmt"
 	"time"
 )
 
@@ -96,8 +97,13 @@ const (
 // mergeFailure merges a match into the session of its multi-line failure
 // id: a session collects users and matched lines; <F-NOFAIL> matches wait
 // for a failure, <F-MLFFORGET> ends the session, <F-MLFGAINED> (a
-// successful login) resets what was pending.
-func (f *Filter) mergeFailure(mlfid string, fail Fields, matched []string) Fields {
+// successful login) resets what was pending. The session's key is the
+// mlfid group's text (or the value printed).
+func (f *Filter) mergeFailure(id any, fail Fields, matched []string) Fields {
+	mlfid, ok := id.(string)
+	if !ok {
+		mlfid = fmt.Sprint(id)
+	}
 	sess := f.mlfid.get(mlfid)
 	var users []string
 	flags := 0

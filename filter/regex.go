@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,8 +37,8 @@ type Regex struct {
 	names       []string // per group number, "" for unnamed
 	named       []string // the named groups
 	namedIdx    []int    // their group numbers
-	alts        []altGroup
-	tupleNames  []string // the tuple_ groups, sorted
+	alts        []linkedGroup
+	tuples      []linkedGroup // sorted by name
 	nameIndex   map[string]int
 	r2Groups    []int // regexp2 group number per name index
 }
@@ -133,9 +134,10 @@ func (r *Regex) compileRegexp2() error {
 	return nil
 }
 
-// altGroup is an alt_NAME group: its value stands in for NAME's when
-// NAME took part with no text (mainIdx -1: the regex has no NAME group).
-type altGroup struct {
+// linkedGroup is an alt_NAME or tuple_NAME group, which adds to NAME's
+// field: an alt_ value stands in for NAME's when NAME has no text, tuple_
+// values join it into a tuple. mainIdx is NAME's group (-1: none).
+type linkedGroup struct {
 	idx     int
 	main    string
 	mainIdx int
@@ -143,33 +145,41 @@ type altGroup struct {
 
 func (r *Regex) setNames(names []string) {
 	r.names = names
-	r.named, r.namedIdx, r.alts, r.tupleNames = nil, nil, nil, nil
+	r.named, r.namedIdx, r.alts, r.tuples = nil, nil, nil, nil
 	r.nameIndex = map[string]int{}
 	for i, n := range names {
 		if n != "" {
 			if _, dup := r.nameIndex[n]; !dup {
 				r.named = append(r.named, n)
-				if strings.HasPrefix(n, "tuple_") {
-					r.tupleNames = append(r.tupleNames, n)
-				}
 			}
 			r.nameIndex[n] = i
 		}
 	}
+	link := func(n, prefix string) (linkedGroup, bool) {
+		main, ok := strings.CutPrefix(n, prefix)
+		if !ok {
+			return linkedGroup{}, false
+		}
+		main = trimIndex(main)
+		mi, has := r.nameIndex[main]
+		if !has {
+			mi = -1
+		}
+		return linkedGroup{r.nameIndex[n], main, mi}, true
+	}
 	for _, n := range r.named {
 		r.namedIdx = append(r.namedIdx, r.nameIndex[n])
-	}
-	for _, n := range r.named {
-		if main, ok := strings.CutPrefix(n, "alt_"); ok {
-			main = trimIndex(main)
-			mi, has := r.nameIndex[main]
-			if !has {
-				mi = -1
-			}
-			r.alts = append(r.alts, altGroup{r.nameIndex[n], main, mi})
+		if g, ok := link(n, "alt_"); ok {
+			r.alts = append(r.alts, g)
 		}
 	}
-	sort.Strings(r.tupleNames)
+	sorted := slices.Clone(r.named)
+	sort.Strings(sorted)
+	for _, n := range sorted {
+		if g, ok := link(n, "tuple_"); ok {
+			r.tuples = append(r.tuples, g)
+		}
+	}
 }
 
 func isNumber(s string) bool {

@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -132,11 +131,7 @@ func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (
 	fail := h.fail
 	mlfid := fail["mlfid"]
 	if mlfid != nil {
-		key, ok := mlfid.(string)
-		if !ok {
-			key = fmt.Sprint(mlfid)
-		}
-		fail = f.mergeFailure(key, fail, []string{tl.full()})
+		fail = f.mergeFailure(mlfid, fail, []string{tl.full()})
 		if truthy(fail["nofail"]) && !f.o.CheckAll {
 			return out, true
 		}
