@@ -133,10 +133,12 @@ func (g *Group) ProcessLines(lines []string, emit func(filter, line int, fails [
 func (g *Group) Prepare(lines []string, p *Prepared) {
 	p.reset(len(lines), len(g.Filters))
 	for k, f := range g.Filters {
+		f.Dates.Freeze(f.o.Now()) // one clock reading per batch
 		for _, l := range lines {
 			tl, when, noDate := f.prepare(l)
 			p.add(k, tl, when, noDate)
 		}
+		f.Dates.Freeze(time.Time{})
 	}
 }
 
@@ -215,6 +217,7 @@ func (g *Group) Search(p *Prepared) error {
 // group whose state counts, in batch order, whichever clone searched.
 func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure)) {
 	for m, f := range g.Filters {
+		f.mlfid.frozen = f.o.Now() // one clock reading per batch
 		hits := p.hits[m]
 		for k := 0; k < len(hits); {
 			line := hits[k].line
@@ -234,6 +237,7 @@ func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure))
 			}
 		}
 		clear(hits) // the failures keep their fields, not the batch
+		f.mlfid.frozen = time.Time{}
 	}
 }
 

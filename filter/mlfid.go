@@ -16,6 +16,15 @@ type mlfidCache struct {
 	now   func() time.Time
 	order *list.List
 	items map[string]*list.Element
+	// frozen, when set, stands for now (one reading for a batch).
+	frozen time.Time
+}
+
+func (c *mlfidCache) clock() time.Time {
+	if !c.frozen.IsZero() {
+		return c.frozen
+	}
+	return c.now()
 }
 
 type mlfidEntry struct {
@@ -34,7 +43,7 @@ func (c *mlfidCache) get(k string) Fields {
 		return nil
 	}
 	ent := e.Value.(*mlfidEntry)
-	if ent.fail != nil && ent.expires.After(c.now()) {
+	if ent.fail != nil && ent.expires.After(c.clock()) {
 		return ent.fail
 	}
 	c.unset(k)
@@ -42,7 +51,7 @@ func (c *mlfidCache) get(k string) Fields {
 }
 
 func (c *mlfidCache) set(k string, f Fields) {
-	now := c.now()
+	now := c.clock()
 	if c.order.Len() >= c.max {
 		for c.order.Len() > 0 {
 			front := c.order.Front()

@@ -47,6 +47,17 @@ func newSharedPrefilter(srcs []prefilterSource) (*hsPrefilter, error) {
 		patterns, ok := prefilterPatterns(src.pref, src.fails)
 		for i, s := range patterns {
 			id := m*maxPrefilterRegexes + i
+			if lits, ok := requiredLiterals(src.fails[i]); ok {
+				// A literal set is far cheaper to scan for than the
+				// regex's own pattern (a multi-literal matcher).
+				for _, l := range lits {
+					pat := hyperscan.NewPattern(literalPattern(l), 0)
+					pat.Id = id
+					compiled = append(compiled, pat)
+				}
+				p.modes[id] = "hyperscan literals"
+				continue
+			}
 			pc, err := "", error(nil)
 			if ok[i] {
 				pc, err = pyre.HyperscanSuperset(s)

@@ -33,6 +33,8 @@ type Regex struct {
 	re2         *regexp.Regexp
 	jit         *pcre.Regexp // re2's regex on PCRE2's JIT (same matches), when built in
 	r2          *regexp2.Regexp
+	py          *pcre.Regexp // the Python form on PCRE2's JIT, before r2
+	pyGroups    []int        // its group number per name index
 	multiline   bool
 	names       []string // per group number, "" for unnamed
 	named       []string // the named groups
@@ -131,7 +133,35 @@ func (r *Regex) compileRegexp2() error {
 			r.r2Groups[i] = re.GroupNumberFromName(n)
 		}
 	}
+	r.compilePython()
 	return nil
+}
+
+// compilePython compiles the Python form for PCRE2's JIT, which answers
+// for regexp2 when it can; without PCRE2, or for a regex it does not
+// take, regexp2 answers alone.
+func (r *Regex) compilePython() {
+	if !pcre.Available {
+		return
+	}
+	t, err := pyre.Translate(r.Expanded, pyre.PCRE2, r.multiline)
+	if err != nil {
+		return
+	}
+	py, err := pcre.CompileNative(t, pyre.ASCII(r.Expanded))
+	if err != nil {
+		return
+	}
+	groups := make([]int, len(r.names))
+	for i, n := range r.names {
+		groups[i] = -1
+		if n != "" {
+			if groups[i] = py.GroupNumber(n); groups[i] < 0 {
+				return
+			}
+		}
+	}
+	r.py, r.pyGroups = py, groups
 }
 
 // linkedGroup is an alt_NAME or tuple_NAME group, which adds to NAME's
@@ -191,9 +221,15 @@ func isNumber(s string) bool {
 	return s != ""
 }
 
-// JIT reports whether the regex runs on PCRE2's JIT compiler (an re2
-// regex in a build with PCRE2; Go's regexp answers what PCRE2 cannot).
-func (r *Regex) JIT() bool { return r.jit != nil }
+// JIT reports whether the regex runs on PCRE2's JIT compiler, in a build
+// with PCRE2: an re2 regex (Go's regexp answers what PCRE2 cannot), or a
+// regexp2 one in its Python form (regexp2 answers what PCRE2 cannot).
+func (r *Regex) JIT() bool {
+	if r.Engine == EngineRegexp2 {
+		return r.py != nil
+	}
+	return r.jit != nil
+}
 
 // HasGroup reports whether the regex has the named group.
 func (r *Regex) HasGroup(name string) bool {
@@ -269,7 +305,23 @@ func (r *Regex) Search(buf string) (m Match, ok bool, err error) {
 			return Match{}, false, err
 		}
 	}
+	if m, ok, answered := r.searchPython(buf); answered {
+		return m, ok, nil
+	}
 	return r.searchRegexp2(buf)
+}
+
+// searchPython searches with the Python form on PCRE2's JIT; answered is
+// false when there is none or PCRE2 cannot answer (see pcre.Regexp.Find).
+func (r *Regex) searchPython(buf string) (m Match, ok, answered bool) {
+	if r.py == nil {
+		return Match{}, false, false
+	}
+	loc, answered := r.py.FindGroups(buf, r.pyGroups)
+	if !answered || loc == nil {
+		return Match{}, false, answered
+	}
+	return Match{Buf: buf, spans: loc, re: r}, true, true
 }
 
 func (r *Regex) searchRegexp2(buf string) (Match, bool, error) {

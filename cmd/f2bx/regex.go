@@ -20,8 +20,9 @@ func newRegexCmd() *cobra.Command {
 LOG is a log file or a log line. REGEX is a filter name with options
 ("sshd[mode=aggressive]", looked up in the fail2ban directory -c, then in f2bx's
 own filters), a filter file, or a regex. The report has fail2ban-regex's
-sections, plus lines/s and the engine each regex runs on (re2, or regexp2 for
-the lookarounds, backreferences and conditionals RE2 lacks).`,
+sections, plus lines/s and the engine each regex runs on: re2, or regexp2 for
+the lookarounds, backreferences and conditionals RE2 lacks; in a build with
+PCRE2, both run on its JIT where it gives the same matches.`,
 		Args: cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ignore := ""

@@ -42,9 +42,11 @@ type Detector struct {
 	Now func() time.Time
 	// Hits counts the matches of each template.
 	Hits []int
-	fv   fields // scratch for one match
-	best fields
-	last int // the template that matched last, +1 (0: none)
+	// frozen, when set, stands for Now (see Freeze).
+	frozen time.Time
+	fv     fields // scratch for one match
+	best   fields
+	last   int // the template that matched last, +1 (0: none)
 	// The time of the last date text: the same text (lines of the same
 	// second) within the same second of "now" gives the same time.
 	cache struct {
@@ -267,6 +269,18 @@ func (d *Detector) Match(line string) (Found, bool) {
 	return d.found(bestIdx, bestStart, bestEnd, d.best, line)
 }
 
+// Freeze makes t "now" for the matches that follow, until Freeze with
+// the zero time: one reading of the clock for a batch of lines read at
+// once.
+func (d *Detector) Freeze(t time.Time) { d.frozen = t }
+
+func (d *Detector) now() time.Time {
+	if !d.frozen.IsZero() {
+		return d.frozen
+	}
+	return d.Now()
+}
+
 func (d *Detector) found(i, start, end int, fv fields, line string) (Found, bool) {
 	d.Hits[i]++
 	d.last = i + 1
@@ -285,7 +299,7 @@ func (d *Detector) found(i, start, end int, fv fields, line string) (Found, bool
 // day a date leaves out are inferred by comparing whole-second times with
 // now, so within one second of now the same text gives the same time.
 func (d *Detector) cachedTime(i int, text string, fv *fields) (time.Time, error) {
-	sec := d.Now().Unix()
+	sec := d.now().Unix()
 	c := &d.cache
 	if c.populated && c.tmpl == i && c.sec == sec && c.text == text {
 		return c.t, c.err
@@ -323,7 +337,7 @@ func (d *Detector) templateTime(t *Template, fv *fields) (time.Time, error) {
 		}
 		return time.Unix(n, 0), nil
 	}
-	return fieldsTime(fv, d.Now(), d.Loc, d.DefaultTZ)
+	return fieldsTime(fv, d.now(), d.Loc, d.DefaultTZ)
 }
 
 var epochNumber = regexp.MustCompile(`\d{10,}(?:\.\d+)?`)

@@ -17,3 +17,15 @@ func Compile(string) (*Regexp, error) {
 
 // Find never answers without PCRE2.
 func (re *Regexp) Find(string) ([]int, bool) { return nil, false }
+
+// FindGroups never answers without PCRE2.
+func (re *Regexp) FindGroups(string, []int) ([]int, bool) { return nil, false }
+
+// CompileNative fails without PCRE2.
+func CompileNative(string, bool) (*Regexp, error) { return Compile("") }
+
+// Groups is 0 without PCRE2.
+func (re *Regexp) Groups() int { return 0 }
+
+// GroupNumber is -1 without PCRE2.
+func (re *Regexp) GroupNumber(string) int { return -1 }

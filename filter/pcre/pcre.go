@@ -33,8 +33,25 @@ static int f2bx_match(pcre2_code *code, pcre2_match_data *md, pcre2_match_contex
 	return rc;
 }
 
-static pcre2_code *f2bx_compile(const char *pat, size_t len, int *err, size_t *off) {
-	return pcre2_compile((PCRE2_SPTR)pat, len, PCRE2_UTF | PCRE2_ALT_CIRCUMFLEX | PCRE2_NEVER_BACKSLASH_C, err, off, NULL);
+// f2bx_compile compiles with UTF (and the given extra options), "^" after
+// a final newline in multi-line mode, and LF as the only newline.
+static pcre2_code *f2bx_compile(const char *pat, size_t len, uint32_t extra, int *err, size_t *off) {
+	pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+	if (cc == NULL) {
+		*err = PCRE2_ERROR_NOMEMORY;
+		*off = 0;
+		return NULL;
+	}
+	pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pat, len,
+		PCRE2_UTF | PCRE2_ALT_CIRCUMFLEX | PCRE2_NEVER_BACKSLASH_C | extra, err, off, cc);
+	pcre2_compile_context_free(cc);
+	return code;
+}
+
+// f2bx_group_number returns the number of the named group, or < 0.
+static int f2bx_group_number(pcre2_code *code, const char *name) {
+	return pcre2_substring_number_from_name(code, (PCRE2_SPTR)name);
 }
 
 static uint32_t f2bx_captures(pcre2_code *code) {
@@ -73,30 +90,68 @@ func Compile(expr string) (*Regexp, error) {
 	if err != nil {
 		return nil, err
 	}
-	if groups > maxGroups {
-		return nil, fmt.Errorf("%w: %d groups", ErrUnsupported, groups)
+	re, err := compile(pat, 0)
+	if err != nil {
+		return nil, err
 	}
+	if re.groups != groups {
+		return nil, fmt.Errorf("pcre2: %d groups, Go counts %d", re.groups, groups)
+	}
+	return re, nil
+}
+
+// CompileNative compiles a pattern written in PCRE2's own syntax (as
+// pyre translates Python's regexes), with Unicode \b, \w, \d and \s
+// unless ascii is set. Its matches are a backtracking matcher's, as
+// Python's are; Find's step limit still bounds the work per line.
+func CompileNative(pat string, ascii bool) (*Regexp, error) {
+	var extra C.uint32_t
+	if !ascii {
+		extra = C.PCRE2_UCP
+	}
+	return compile(pat, extra)
+}
+
+func compile(pat string, extra C.uint32_t) (*Regexp, error) {
 	cpat := C.CString(pat)
 	defer C.free(unsafe.Pointer(cpat))
 	var errCode C.int
 	var off C.size_t
-	code := C.f2bx_compile(cpat, C.size_t(len(pat)), &errCode, &off)
+	code := C.f2bx_compile(cpat, C.size_t(len(pat)), extra, &errCode, &off)
 	if code == nil {
 		var msg [256]C.uchar
 		C.pcre2_get_error_message(errCode, &msg[0], C.size_t(len(msg)))
 		return nil, fmt.Errorf("pcre2: %s at %d of %q", C.GoString((*C.char)(unsafe.Pointer(&msg[0]))), off, pat)
 	}
+	groups := int(C.f2bx_captures(code))
+	if groups > maxGroups {
+		C.pcre2_code_free(code)
+		return nil, fmt.Errorf("%w: %d groups", ErrUnsupported, groups)
+	}
 	if rc := C.pcre2_jit_compile(code, C.PCRE2_JIT_COMPLETE); rc != 0 {
 		C.pcre2_code_free(code)
 		return nil, fmt.Errorf("%w: no JIT (%d)", ErrUnsupported, rc)
 	}
-	if n := int(C.f2bx_captures(code)); n != groups {
-		C.pcre2_code_free(code)
-		return nil, fmt.Errorf("pcre2: %d groups, Go counts %d", n, groups)
-	}
 	re := &Regexp{code: code, groups: groups}
 	runtime.AddCleanup(re, func(c *C.pcre2_code) { C.pcre2_code_free(c) }, code)
 	return re, nil
+}
+
+// Groups returns the number of capture groups, the whole match not
+// counted.
+func (re *Regexp) Groups() int { return re.groups }
+
+// GroupNumber returns the number of the named group, -1 when there is
+// none.
+func (re *Regexp) GroupNumber(name string) int {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	n := int(C.f2bx_group_number(re.code, cname))
+	runtime.KeepAlive(re)
+	if n < 0 {
+		return -1
+	}
+	return n
 }
 
 // scratch is one goroutine's match data (C memory, freed with it).
@@ -130,7 +185,16 @@ var empty = C.CString("")
 // part), nil when there is none. ok is false when PCRE2 cannot answer
 // (s is not valid UTF-8, or the match reached its step limit): ask Go's
 // regexp.
-func (re *Regexp) Find(s string) (loc []int, ok bool) {
+func (re *Regexp) Find(s string) (loc []int, ok bool) { return re.find(s, nil) }
+
+// FindGroups is Find with the groups chosen: loc has the whole match,
+// then the offsets of group groups[i] for each i > 0 (-1 for a group
+// that did not take part, or for a negative number).
+func (re *Regexp) FindGroups(s string, groups []int) (loc []int, ok bool) {
+	return re.find(s, groups)
+}
+
+func (re *Regexp) find(s string, groups []int) (loc []int, ok bool) {
 	if !utf8.ValidString(s) {
 		return nil, false
 	}
@@ -142,11 +206,22 @@ func (re *Regexp) Find(s string) (loc []int, ok bool) {
 	}
 	n := re.groups + 1
 	rc := C.f2bx_match(re.code, sc.md, sc.mc, subj, C.size_t(len(s)), stepLimit(len(s)), (*C.int64_t)(unsafe.Pointer(&sc.out[0])), C.int(n))
+	runtime.KeepAlive(re)
 	switch {
-	case rc > 0:
+	case rc > 0 && groups == nil:
 		loc = make([]int, 2*n)
 		for i := range loc {
 			loc[i] = int(sc.out[i])
+		}
+		return loc, true
+	case rc > 0:
+		loc = make([]int, 2*len(groups))
+		loc[0], loc[1] = int(sc.out[0]), int(sc.out[1])
+		for i, g := range groups[1:] {
+			loc[2*i+2], loc[2*i+3] = -1, -1
+			if g > 0 && g < n {
+				loc[2*i+2], loc[2*i+3] = int(sc.out[2*g]), int(sc.out[2*g+1])
+			}
 		}
 		return loc, true
 	case rc == C.PCRE2_ERROR_NOMATCH:

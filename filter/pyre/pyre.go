@@ -1,6 +1,6 @@
 // Package pyre translates regular expressions written in Python's dialect
 // (fail2ban's filters) into Go's RE2 syntax, when RE2 can express them with
-// the same meaning, and otherwise into regexp2's (.NET) syntax.
+// the same meaning, and otherwise into regexp2's (.NET) syntax or PCRE2's.
 //
 // Both forms are searched on fail2ban's buffer, "line\n". Python's "$"
 // without re.MULTILINE matches at the end and before a final newline; the
@@ -35,7 +35,28 @@ type Target int
 const (
 	RE2 Target = iota
 	Regexp2
+	// PCRE2 is PCRE2's syntax for a pattern compiled with UTF, with UCP
+	// unless Python's ASCII flag is set (see ASCII), and LF newlines:
+	// Python's semantics, backtracking included.
+	PCRE2
+	// RE2Superset is RE2's syntax for a regex that matches at least what
+	// the Python regex matches: lookarounds are dropped, a conditional
+	// becomes an alternation of its branches, a backreference any text,
+	// an atomic group a plain one. It is for prefilters, never for
+	// matching.
+	RE2Superset
 )
+
+// ErrVerbose reports Python's verbose mode, which the PCRE2 target does
+// not translate (its whitespace rules differ in details).
+var ErrVerbose = errors.New("verbose mode")
+
+// ASCII reports whether p sets Python's ASCII flag "(?a)", under which
+// \w, \d, \s and \b are ASCII-only.
+func ASCII(p string) bool {
+	tr := &translator{src: p, t: Regexp2, unicode: true}
+	return tr.run() == nil && !tr.unicode
+}
 
 // Translate converts p. With multiline (Python's re.MULTILINE), "$" and
 // "^" match at every line. For RE2 a construct it lacks gives an error
@@ -62,6 +83,43 @@ type translator struct {
 	inClass   bool
 }
 
+// anyText stands for a backreference in a superset: any text.
+const anyText = `(?s:.*)`
+
+// re2 reports whether the target is Go's syntax.
+func (tr *translator) re2() bool { return tr.t == RE2 || tr.t == RE2Superset }
+
+// skipGroup skips the group starting at tr.i (a lookaround: in a superset
+// it asserts nothing).
+func (tr *translator) skipGroup() error {
+	s := tr.src
+	depth, inClass := 0, false
+	for i := tr.i; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			inClass = c != ']'
+		case c == '[':
+			inClass = true
+			if i+1 < len(s) && s[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(s) && s[i+1] == ']' {
+				i++
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			if depth--; depth == 0 {
+				tr.i = i + 1
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("missing ), unterminated group at offset %d", tr.i)
+}
+
 func (tr *translator) needs(what string) error {
 	return fmt.Errorf("%s at offset %d: %w", what, tr.i, ErrNeedsBacktracking)
 }
@@ -78,7 +136,7 @@ func (tr *translator) run() error {
 		case tr.inClass:
 			if c == ']' {
 				tr.inClass = false
-			} else if c == '[' && tr.t == RE2 && strings.HasPrefix(s[tr.i:], "[:") {
+			} else if c == '[' && tr.t != Regexp2 && strings.HasPrefix(s[tr.i:], "[:") {
 				// Python has no POSIX classes: "[:" is literal.
 				tr.out.WriteString(`\[`)
 				tr.i++
@@ -103,7 +161,7 @@ func (tr *translator) run() error {
 				return err
 			}
 		case c == '$':
-			if tr.t == RE2 && !tr.multiline {
+			if tr.re2() && !tr.multiline {
 				tr.out.WriteString(`(?m:$)`)
 			} else {
 				tr.out.WriteByte('$')
@@ -112,7 +170,7 @@ func (tr *translator) run() error {
 		case c == '{':
 			tr.brace()
 		case (c == '+' || c == '*' || c == '?' || c == '}') && tr.i+1 < len(s) && s[tr.i+1] == '+':
-			if tr.t == RE2 {
+			if tr.re2() {
 				return tr.needs("possessive quantifier")
 			}
 			return fmt.Errorf("possessive quantifier at offset %d is not supported", tr.i)
@@ -168,7 +226,7 @@ func (tr *translator) escape() error {
 	c := s[tr.i+1]
 	tr.i += 2
 	w := &tr.out
-	uni := tr.unicode && tr.t == RE2
+	uni := tr.unicode && tr.t != Regexp2
 	switch {
 	case c == 'd' && uni:
 		w.WriteString(digitClass)
@@ -185,8 +243,15 @@ func (tr *translator) escape() error {
 	case c == 'Z' && !tr.inClass:
 		w.WriteString(`\z`)
 	case c >= '1' && c <= '9' && !tr.inClass:
-		if tr.t == RE2 {
+		switch tr.t {
+		case RE2:
 			return tr.needs("backreference")
+		case RE2Superset:
+			for tr.i < len(s) && s[tr.i] >= '0' && s[tr.i] <= '9' {
+				tr.i++
+			}
+			w.WriteString(anyText)
+			return nil
 		}
 		w.WriteByte('\\')
 		w.WriteByte(c)
@@ -231,7 +296,7 @@ func (tr *translator) group() error {
 			return fmt.Errorf("unterminated group name at offset %d", tr.i)
 		}
 		name := s[4:end]
-		if tr.t == RE2 {
+		if tr.re2() {
 			w.WriteString("(?P<" + name + ">")
 		} else {
 			w.WriteString("(?<" + name + ">")
@@ -242,32 +307,56 @@ func (tr *translator) group() error {
 		if end < 0 {
 			return fmt.Errorf("unterminated backreference at offset %d", tr.i)
 		}
-		if tr.t == RE2 {
+		switch tr.t {
+		case RE2:
 			return tr.needs("backreference")
+		case RE2Superset:
+			w.WriteString(anyText)
+		default:
+			w.WriteString(`\k<` + s[4:end] + ">")
 		}
-		w.WriteString(`\k<` + s[4:end] + ">")
 		tr.i += end + 1
 	case strings.HasPrefix(s, "(?="), strings.HasPrefix(s, "(?!"):
-		if tr.t == RE2 {
+		switch tr.t {
+		case RE2:
 			return tr.needs("lookahead")
+		case RE2Superset:
+			return tr.skipGroup()
 		}
 		w.WriteString(s[:3])
 		tr.i += 3
 	case strings.HasPrefix(s, "(?<="), strings.HasPrefix(s, "(?<!"):
-		if tr.t == RE2 {
+		switch tr.t {
+		case RE2:
 			return tr.needs("lookbehind")
+		case RE2Superset:
+			return tr.skipGroup()
 		}
 		w.WriteString(s[:4])
 		tr.i += 4
 	case strings.HasPrefix(s, "(?("):
-		if tr.t == RE2 {
+		switch tr.t {
+		case RE2:
 			return tr.needs("conditional")
+		case RE2Superset:
+			end := strings.IndexByte(s, ')')
+			if end < 0 {
+				return fmt.Errorf("unterminated conditional at offset %d", tr.i)
+			}
+			w.WriteString("(?:")
+			tr.i += end + 1
+			return nil
 		}
 		w.WriteString("(?(")
 		tr.i += 3
 	case strings.HasPrefix(s, "(?>"):
-		if tr.t == RE2 {
+		switch tr.t {
+		case RE2:
 			return tr.needs("atomic group")
+		case RE2Superset:
+			w.WriteString("(?:")
+			tr.i += 3
+			return nil
 		}
 		w.WriteString("(?>")
 		tr.i += 3
@@ -303,8 +392,11 @@ func (tr *translator) flags() error {
 	for _, f := range s[2:j] {
 		switch f {
 		case 'x':
-			if tr.t == RE2 {
+			switch tr.t {
+			case RE2, RE2Superset:
 				return tr.needs("verbose mode")
+			case PCRE2:
+				return fmt.Errorf("at offset %d: %w", tr.i, ErrVerbose)
 			}
 			keep.WriteRune(f)
 		case 'a':

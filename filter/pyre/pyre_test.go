@@ -43,6 +43,29 @@ func TestTranslateRE2(t *testing.T) {
 	}
 }
 
+// The superset form drops what only a backtracking engine checks, so that
+// it matches at least the regex's lines.
+func TestTranslateRE2Superset(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`a(?=b)c`, `ac`},
+		{`a(?!(?:b|\)))[)]c`, `a[)]c`},
+		{`(?<=x)y(?<![(])`, `y`},
+		{`(?P<h>a)?(?(h)b|c)`, `(?P<h>a)?(?:b|c)`},
+		{`(a)?(?(1)b)`, `(a)?(?:b)`},
+		{`(?P<x>a)(?P=x)\1`, `(?P<x>a)(?s:.*)(?s:.*)`},
+		{`(?>a+)b$`, `(?:a+)b(?m:$)`},
+	}
+	for _, tc := range tests {
+		got, err := Translate(tc.in, RE2Superset, false)
+		if err != nil || got != tc.want {
+			t.Errorf("Translate(%q, RE2Superset) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := Translate(`a(?=b`, RE2Superset, false); err == nil {
+		t.Error("an unterminated lookahead translated")
+	}
+}
+
 func TestTranslateNeedsBacktracking(t *testing.T) {
 	for _, in := range []string{`(?=a)`, `(?!a)`, `(?<=a)b`, `(?<!a)b`, `(a)\1`, `(?P<x>a)(?P=x)`, `(a)?(?(1)b|c)`, `(?>a)`, `(?x) a`} {
 		_, err := Translate(in, RE2, false)

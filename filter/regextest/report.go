@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/f2bx/f2bx/filter"
 )
 
 // Report is the outcome of a run, for --json.
@@ -26,7 +28,8 @@ type RegexReport struct {
 	Regex  string `json:"regex"`
 	Hits   int    `json:"hits"`
 	Engine string `json:"engine"`
-	// JIT: an re2 regex that runs on PCRE2's JIT compiler (same matches).
+	// JIT: the regex runs on PCRE2's JIT compiler (an re2 regex with Go's
+	// matches, or a regexp2 one with Python's).
 	JIT bool   `json:"pcre2_jit,omitempty"`
 	Why string `json:"why_backtracking,omitempty"`
 }
@@ -104,7 +107,10 @@ func printReport(w io.Writer, rep *Report, o Options, limit int, matched, missed
 	var engines []string
 	add := func(kind string, i int, r RegexReport) {
 		e := fmt.Sprintf("%s %d: %s", kind, i, r.Engine)
-		if r.JIT {
+		switch {
+		case r.JIT && r.Engine == filter.EngineRegexp2:
+			e = fmt.Sprintf("%s %d: backtracking on PCRE2's JIT (regexp2 past its step limit)", kind, i)
+		case r.JIT:
 			e += " on PCRE2's JIT"
 		}
 		if r.Why != "" {
