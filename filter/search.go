@@ -92,11 +92,20 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 	return hits
 }
 
+// smallMap is the most entries a Go map holds in its first allocation.
+const smallMap = 8
+
 // groupFields are a failregex match's groups, with those of the
 // prefregex's match (pre, of preRe; nil when its groups do not count)
 // except its content.
 func groupFields(pre *Match, preRe, r *Regex, m *Match) Fields {
-	fail := make(Fields, len(r.named)+4)
+	// Room for the groups and the few fields merging adds; a map of up to
+	// eight fields is one small allocation, a larger one several.
+	n := len(r.named) + 2
+	if pre != nil {
+		n += len(preRe.named)
+	}
+	fail := make(Fields, min(n, smallMap))
 	if pre != nil {
 		fillGroups(fail, preRe, pre, "content")
 	}
