@@ -2,6 +2,8 @@ package filter
 
 import (
 	"strings"
+
+	"github.com/f2bx/f2bx/filter/pyre"
 )
 
 // A prefilter tells, for a block of lines (dates already cut out), which
@@ -84,47 +86,11 @@ func endsWithDollar(p string) bool {
 // classes.
 func topLevelAlternation(p string) bool {
 	found := false
-	walkStructure(p, 0, func(_ int, c byte, depth int) bool {
+	pyre.WalkStructure(p, 0, func(_ int, c byte, depth int) bool {
 		found = c == '|' && depth == 0
 		return !found
 	})
 	return found
-}
-
-// walkStructure calls visit with each character of p from "from" on that
-// is outside escapes and character classes, and the group depth after it,
-// until visit returns false.
-func walkStructure(p string, from int, visit func(i int, c byte, depth int) bool) {
-	depth, inClass := 0, false
-	for i := from; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == '\\':
-			i++
-			continue
-		case inClass:
-			if c == ']' {
-				inClass = false
-			}
-			continue
-		case c == '[':
-			inClass = true
-			if i+1 < len(p) && p[i+1] == '^' {
-				i++
-			}
-			if i+1 < len(p) && p[i+1] == ']' {
-				i++
-			}
-			continue
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		}
-		if !visit(i, c, depth) {
-			return
-		}
-	}
 }
 
 // relaxAnchors drops "\A", "\Z" and "\z" outside character classes, and
@@ -175,7 +141,7 @@ func groupSpan(p, name string) (start, end int, ok bool) {
 	if start < 0 {
 		return 0, 0, false
 	}
-	walkStructure(p, start, func(i int, c byte, depth int) bool {
+	pyre.WalkStructure(p, start, func(i int, c byte, depth int) bool {
 		if c == ')' && depth == 0 {
 			end, ok = i+1, true
 		}

@@ -92,32 +92,54 @@ func (tr *translator) re2() bool { return tr.t == RE2 || tr.t == RE2Superset }
 // skipGroup skips the group starting at tr.i (a lookaround: in a superset
 // it asserts nothing).
 func (tr *translator) skipGroup() error {
-	s := tr.src
+	end := -1
+	WalkStructure(tr.src, tr.i, func(i int, c byte, depth int) bool {
+		if c == ')' && depth == 0 {
+			end = i + 1
+		}
+		return end < 0
+	})
+	if end < 0 {
+		return fmt.Errorf("missing ), unterminated group at offset %d", tr.i)
+	}
+	tr.i = end
+	return nil
+}
+
+// WalkStructure calls visit with each character of p from "from" on that
+// is outside escapes and character classes, and the group depth after it,
+// until visit returns false.
+func WalkStructure(p string, from int, visit func(i int, c byte, depth int) bool) {
 	depth, inClass := 0, false
-	for i := tr.i; i < len(s); i++ {
-		switch c := s[i]; {
+	for i := from; i < len(p); i++ {
+		c := p[i]
+		switch {
 		case c == '\\':
 			i++
+			continue
 		case inClass:
-			inClass = c != ']'
+			if c == ']' {
+				inClass = false
+			}
+			continue
 		case c == '[':
 			inClass = true
-			if i+1 < len(s) && s[i+1] == '^' {
+			if i+1 < len(p) && p[i+1] == '^' {
 				i++
 			}
-			if i+1 < len(s) && s[i+1] == ']' {
+			if i+1 < len(p) && p[i+1] == ']' {
 				i++
 			}
+			continue
 		case c == '(':
 			depth++
 		case c == ')':
-			if depth--; depth == 0 {
-				tr.i = i + 1
-				return nil
-			}
+			depth--
+		}
+		if !visit(i, c, depth) {
+			return
 		}
 	}
-	return fmt.Errorf("missing ), unterminated group at offset %d", tr.i)
 }
 
 func (tr *translator) needs(what string) error {
