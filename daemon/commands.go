@@ -3,7 +3,9 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,14 +164,7 @@ func (d *Daemon) status(args []string) (any, error) {
 	return control.Pairs{{Key: "Filter", Value: filter}, {Key: "Actions", Value: actions}}, nil
 }
 
-func (p *pipeline) names() []string {
-	names := make([]string, 0, len(p.rt))
-	for n := range p.rt {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (p *pipeline) names() []string { return slices.Sorted(maps.Keys(p.rt)) }
 
 // banned is fail2ban's "banned [IP...]": per jail its bans, or per IP the
 // jails that ban it.

@@ -154,13 +154,11 @@ func literalInfo(re *syntax.Regexp) litInfo {
 			return litInfo{exact: append(slices.Clone(sub.exact), "")}
 		}
 		return litInfo{}
-	case syntax.OpPlus:
-		sub := literalInfo(re.Sub[0])
-		return litInfo{match: better(sub.match, sub.exact)}
-	case syntax.OpRepeat:
-		if re.Min == 0 {
+	case syntax.OpPlus, syntax.OpRepeat:
+		if re.Op == syntax.OpRepeat && re.Min == 0 {
 			return litInfo{}
 		}
+		// At least once: what the part requires, the whole requires.
 		sub := literalInfo(re.Sub[0])
 		return litInfo{match: better(sub.match, sub.exact)}
 	case syntax.OpConcat:

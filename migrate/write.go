@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -58,14 +60,7 @@ func (p *Plan) Write(dir string, force bool) error {
 	return nil
 }
 
-func (p *Plan) names() []string {
-	names := make([]string, 0, len(p.Files))
-	for n := range p.Files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (p *Plan) names() []string { return slices.Sorted(maps.Keys(p.Files)) }
 
 // Counts returns how many jails have each status.
 func (p *Plan) Counts() map[string]int {
