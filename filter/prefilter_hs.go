@@ -4,9 +4,8 @@ package filter
 
 import (
 	"fmt"
-	"runtime"
-	"sort"
 
+	"github.com/f2bx/f2bx/filter/hsblock"
 	"github.com/f2bx/f2bx/filter/pyre"
 	"github.com/flier/gohs/hyperscan"
 )
@@ -16,9 +15,11 @@ const HyperscanAvailable = true
 
 // hsPrefilter scans blocks of lines with one Hyperscan database of all
 // failregexes of one or more filters (a pattern's id is member*64+regex).
+// gohs compiles the database; hsblock scans with it, marking candidates in
+// C rather than in a Go callback per match.
 type hsPrefilter struct {
-	db      hyperscan.BlockDatabase
-	scratch *hyperscan.Scratch
+	db      *hsblock.Database
+	scanner *hsblock.Scanner
 	always  []uint64 // per member: failregexes that run on every line
 	modes   []string // per pattern id
 }
@@ -101,24 +102,29 @@ func newSharedPrefilter(srcs []prefilterSource) (*hsPrefilter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hyperscan: %w", err)
 	}
-	s, err := hyperscan.NewManagedScratch(db) // db frees itself likewise
+	serialized, err := db.Marshal()
+	_ = db.Close()
 	if err != nil {
-		return nil, fmt.Errorf("hyperscan scratch: %w", err)
+		return nil, fmt.Errorf("hyperscan: %w", err)
 	}
-	p.db, p.scratch = db, s
+	if p.db, err = hsblock.Load(serialized); err != nil {
+		return nil, err
+	}
+	if p.scanner, err = p.db.NewScanner(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
 // clone shares the database, with a scratch space of its own (one per
 // goroutine that scans).
 func (p *hsPrefilter) clone() (prefilter, error) {
-	s, err := p.scratch.Clone()
+	s, err := p.db.NewScanner()
 	if err != nil {
-		return nil, fmt.Errorf("hyperscan scratch: %w", err)
+		return nil, err
 	}
-	runtime.SetFinalizer(s, func(s *hyperscan.Scratch) { _ = s.Free() })
 	c := *p
-	c.scratch = s
+	c.scanner = s
 	return &c, nil
 }
 
@@ -126,15 +132,5 @@ func (p *hsPrefilter) scan(block []byte, starts []int, cand []uint64, stride int
 	for i := range cand {
 		cand[i] = p.always[i%stride]
 	}
-	return p.db.Scan(block, p.scratch, func(id uint, from, to uint64, flags uint, ctx interface{}) error {
-		end := int(to) - 1
-		if end < 0 {
-			end = 0
-		}
-		i := sort.SearchInts(starts, end+1) - 1
-		if i >= 0 && i*stride < len(cand) {
-			cand[i*stride+int(id)/maxPrefilterRegexes] |= 1 << (id % maxPrefilterRegexes)
-		}
-		return nil
-	}, nil)
+	return p.scanner.Scan(block, starts, cand, stride)
 }
