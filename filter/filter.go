@@ -16,6 +16,7 @@ import (
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/config/fail2ban"
 	"github.com/f2bx/f2bx/filter/date"
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // Options configure a Filter.
@@ -112,44 +113,12 @@ type Failure struct {
 	Time time.Time
 	// Fields are the captured groups (user, and any <F-NAME>), plus
 	// "matches" (the matched lines), "users", "nofail", ...
-	Fields Fields
+	Fields *fields.Set
 }
 
 // NoFail reports a match that is not a failure (<F-NOFAIL>, a session
 // not failed yet).
-func (f *Failure) NoFail() bool { return truthy(f.Fields["nofail"]) }
-
-// Fields are a failure's data, as fail2ban's dict: strings, nil (a group
-// that did not take part), []string for matches and users.
-type Fields map[string]any
-
-// Str returns a field's text ("" for nil or missing).
-func (f Fields) Str(k string) string {
-	s, _ := f[k].(string)
-	return s
-}
-
-// Strings returns a list field.
-func (f Fields) Strings(k string) []string {
-	s, _ := f[k].([]string)
-	return s
-}
-
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case string:
-		return x != ""
-	case []string:
-		return len(x) > 0
-	case bool:
-		return x
-	case int:
-		return x != 0
-	}
-	return true
-}
+func (f *Failure) NoFail() bool { return f.Fields.Truthy("nofail") }
 
 // failureIDGroups are the groups that can hold a failure id, by priority.
 var failureIDGroups = []string{"fid", "ip4", "ip6", "dns"}
@@ -391,15 +360,15 @@ func skippedLines(m *Match) []string {
 // not take part), skipping skip; an alt_NAME group fills NAME when the
 // regex's own NAME is empty, as fail2ban resolves them before merging the
 // prefregex's groups in.
-func fillGroups(dst Fields, r *Regex, m *Match, skip string) {
+func fillGroups(dst *fields.Set, r *Regex, m *Match, skip string) {
 	for k, n := range r.named {
 		if n == skip {
 			continue
 		}
 		if s, ok := m.text(r.namedIdx[k]); ok {
-			dst[n] = s
+			dst.SetText(n, s)
 		} else {
-			dst[n] = nil
+			dst.Set(n, nil)
 		}
 	}
 	for _, a := range r.alts {
@@ -409,7 +378,7 @@ func fillGroups(dst Fields, r *Regex, m *Match, skip string) {
 			own, _ = m.text(a.mainIdx)
 		}
 		if v != "" && own == "" {
-			dst[a.main] = v
+			dst.SetText(a.main, v)
 		}
 	}
 	// tuple_NAME groups join NAME into a tuple, in the order of their
@@ -419,10 +388,10 @@ func fillGroups(dst Fields, r *Regex, m *Match, skip string) {
 		if s, ok := m.text(g.idx); ok {
 			v = s
 		}
-		if t, ok := dst[g.main].(Tuple); ok {
-			dst[g.main] = append(t, v)
+		if t, ok := dst.Get(g.main).(Tuple); ok {
+			dst.Set(g.main, append(t, v))
 		} else {
-			dst[g.main] = Tuple{dst[g.main], v}
+			dst.Set(g.main, Tuple{dst.Get(g.main), v})
 		}
 	}
 }
@@ -564,17 +533,17 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 		f.FailCounts[i]++
 		f.buf, valid = fr.unmatched, false
 		fail := groupFields(pre, preRe, r, &fr.m)
-		mlfid := fail["mlfid"]
-		if mlfid != nil {
+		mlfid, session := sessionID(fail)
+		if session {
 			fail = f.mergeFailure(mlfid, fail, linesOf(fr.matched))
-			if truthy(fail["nofail"]) && !f.o.CheckAll {
+			if fail.Truthy("nofail") && !f.o.CheckAll {
 				return out
 			}
 		} else {
-			fail["matches"] = linesOf(fr.matched)
+			fail.Set("matches", linesOf(fr.matched))
 		}
 		var stop bool
-		if out, stop = f.appendFailures(out, i, r, fail, mlfid != nil, when); stop || !f.o.CheckAll {
+		if out, stop = f.appendFailures(out, i, r, fail, session, when); stop || !f.o.CheckAll {
 			break
 		}
 	}
@@ -583,33 +552,35 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 
 // failureIDs picks the failure id: <F-ID>, else the IPv4, IPv6 or DNS
 // address. pending is true for a multi-line session without one yet.
-func (f *Filter) failureIDs(fail Fields, r *Regex, hasMLFID bool) (ids []string, pending bool) {
+func (f *Filter) failureIDs(fail *fields.Set, r *Regex, hasMLFID bool) (ids []string, pending bool) {
 	raw := f.useDNS == "raw" || f.o.RawHost
-	fid, hasFID := fail["fid"].(string)
-	if t, ok := fail["fid"].(Tuple); ok {
-		fid, hasFID = t.String(), true
+	fid, hasFID := fail.Text("fid")
+	if !hasFID {
+		if t, ok := fail.Get("fid").(Tuple); ok {
+			fid, hasFID = t.String(), true
+		}
 	}
 	var ip string
 	cidr, family := -1, 0
-	if v, ok := fail["ip4"].(string); ok {
+	if v, ok := fail.Text("ip4"); ok {
 		ip, family, raw = v, 4, true
-	} else if v, ok := fail["ip6"].(string); ok {
+	} else if v, ok := fail.Text("ip6"); ok {
 		ip, family, raw = v, 6, true
-	} else if v, ok := fail["dns"].(string); ok {
+	} else if v, ok := fail.Text("dns"); ok {
 		ip = v
 	} else if hasFID {
 		ip, raw = fid, true
 	} else {
 		return []string{""}, true
 	}
-	if c, ok := fail["cidr"].(string); ok && c != "" {
+	if c := fail.Str("cidr"); c != "" {
 		cidr, _ = strconv.Atoi(c)
 	}
 	if raw {
 		if !hasFID || fid == ip {
 			return []string{normalizeAddr(ip, family, cidr)}, false
 		}
-		fail["ip"] = normalizeAddr(ip, family, cidr)
+		fail.SetText("ip", normalizeAddr(ip, family, cidr))
 		return []string{fid}, false
 	}
 	if a, err := netip.ParseAddr(ip); err == nil {
@@ -639,12 +610,4 @@ func normalizeAddr(s string, family, cidr int) string {
 		}
 	}
 	return a.String()
-}
-
-func copyFields(f Fields) Fields {
-	c := make(Fields, len(f))
-	for k, v := range f {
-		c[k] = v
-	}
-	return c
 }

@@ -1,23 +1,37 @@
 package filter
 
 import (
-	"container/list"
-	"fmt"
 	"time"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // mlfidCache holds multi-line sessions by their id with fail2ban's cache
-// rules (100 sessions, each kept 5 minutes after it was last set): when full, the
-// oldest entries (by first insertion) go first, at least one, even when
-// the key being set is present; updating keeps an entry's place.
+// rules (100 sessions, each kept 5 minutes after it was last set): when
+// full, the oldest entries (by first insertion) go first, at least one,
+// even when the key being set is present; updating keeps an entry's place.
+// The entries are a list in insertion order, linked through a slice whose
+// slots are reused: setting a session allocates nothing once the cache
+// has filled.
 type mlfidCache struct {
 	max   int
 	ttl   time.Duration
 	now   func() time.Time
-	order *list.List
-	items map[string]*list.Element
+	nodes []mlfidNode
+	free  []int32 // unused slots of nodes
+	head  int32   // oldest entry, -1 when empty
+	tail  int32   // newest entry, -1 when empty
+	items map[string]int32
 	// frozen, when set, stands for now (one reading for a batch).
 	frozen time.Time
+}
+
+// mlfidNode is one session in the cache's list.
+type mlfidNode struct {
+	key        string
+	fail       *fields.Set
+	expires    time.Time
+	prev, next int32
 }
 
 func (c *mlfidCache) clock() time.Time {
@@ -27,61 +41,82 @@ func (c *mlfidCache) clock() time.Time {
 	return c.now()
 }
 
-type mlfidEntry struct {
-	key     string
-	fail    Fields
-	expires time.Time
-}
-
 func newMLFIDCache(max int, now func() time.Time) *mlfidCache {
-	return &mlfidCache{max: max, ttl: 5 * time.Minute, now: now, order: list.New(), items: map[string]*list.Element{}}
+	return &mlfidCache{max: max, ttl: 5 * time.Minute, now: now, head: -1, tail: -1, items: map[string]int32{}}
 }
 
-func (c *mlfidCache) get(k string) Fields {
-	e, ok := c.items[k]
+func (c *mlfidCache) get(k string) *fields.Set {
+	i, ok := c.items[k]
 	if !ok {
 		return nil
 	}
-	ent := e.Value.(*mlfidEntry)
-	if ent.fail != nil && ent.expires.After(c.clock()) {
-		return ent.fail
+	n := &c.nodes[i]
+	if n.fail != nil && n.expires.After(c.clock()) {
+		return n.fail
 	}
-	c.unset(k)
+	c.remove(i)
 	return nil
 }
 
-func (c *mlfidCache) set(k string, f Fields) {
+func (c *mlfidCache) set(k string, f *fields.Set) {
 	now := c.clock()
-	if c.order.Len() >= c.max {
-		for c.order.Len() > 0 {
-			front := c.order.Front()
-			ent := front.Value.(*mlfidEntry)
-			c.order.Remove(front)
-			delete(c.items, ent.key)
-			if ent.expires.After(now) && c.order.Len() < c.max {
+	if len(c.items) >= c.max {
+		for c.head >= 0 {
+			alive := c.nodes[c.head].expires.After(now)
+			c.remove(c.head)
+			if alive && len(c.items) < c.max {
 				break
 			}
 		}
 	}
-	if e, ok := c.items[k]; ok {
-		ent := e.Value.(*mlfidEntry)
-		ent.fail, ent.expires = f, now.Add(c.ttl)
+	if i, ok := c.items[k]; ok {
+		c.nodes[i].fail, c.nodes[i].expires = f, now.Add(c.ttl)
 		return
 	}
-	c.items[k] = c.order.PushBack(&mlfidEntry{key: k, fail: f, expires: now.Add(c.ttl)})
+	var i int32
+	if n := len(c.free); n > 0 {
+		i, c.free = c.free[n-1], c.free[:n-1]
+	} else {
+		i = int32(len(c.nodes))
+		c.nodes = append(c.nodes, mlfidNode{})
+	}
+	c.nodes[i] = mlfidNode{key: k, fail: f, expires: now.Add(c.ttl), prev: c.tail, next: -1}
+	if c.tail >= 0 {
+		c.nodes[c.tail].next = i
+	} else {
+		c.head = i
+	}
+	c.tail = i
+	c.items[k] = i
 }
 
 func (c *mlfidCache) unset(k string) {
-	if e, ok := c.items[k]; ok {
-		c.order.Remove(e)
-		delete(c.items, k)
+	if i, ok := c.items[k]; ok {
+		c.remove(i)
 	}
 }
 
+// remove unlinks slot i and frees it.
+func (c *mlfidCache) remove(i int32) {
+	n := &c.nodes[i]
+	if n.prev >= 0 {
+		c.nodes[n.prev].next = n.next
+	} else {
+		c.head = n.next
+	}
+	if n.next >= 0 {
+		c.nodes[n.next].prev = n.prev
+	} else {
+		c.tail = n.prev
+	}
+	delete(c.items, n.key)
+	*n = mlfidNode{}
+	c.free = append(c.free, i)
+}
+
 // updateUsers adds user to the session's set of users.
-func updateUsers(fail Fields, user any) []string {
+func updateUsers(fail *fields.Set, u string) []string {
 	users := fail.Strings("users")
-	u, _ := user.(string)
 	if u == "" {
 		return users
 	}
@@ -91,7 +126,7 @@ func updateUsers(fail Fields, user any) []string {
 		}
 	}
 	users = append(append([]string(nil), users...), u)
-	fail["users"] = users
+	fail.Set("users", users)
 	return users
 }
 
@@ -108,73 +143,65 @@ const (
 // for a failure, <F-MLFFORGET> ends the session, <F-MLFGAINED> (a
 // successful login) resets what was pending. The session's key is the
 // mlfid group's text (or the value printed).
-func (f *Filter) mergeFailure(id any, fail Fields, matched []string) Fields {
-	mlfid, ok := id.(string)
-	if !ok {
-		mlfid = fmt.Sprint(id)
-	}
+func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) *fields.Set {
 	sess := f.mlfid.get(mlfid)
 	var users []string
 	flags := 0
-	if truthy(fail["mlfgained"]) {
+	if fail.Truthy("mlfgained") {
 		flags |= nfGained | nfNoFail
-		if !truthy(fail["nofail"]) {
-			fail["nofail"] = fail["mlfgained"]
+		if !fail.Truthy("nofail") {
+			fail.Copy("nofail", "mlfgained")
 		}
-	} else if truthy(fail["nofail"]) {
+	} else if fail.Truthy("nofail") {
 		flags |= nfNoFail
 	}
-	if truthy(fail["mlfforget"]) {
+	if fail.Truthy("mlfforget") {
 		flags |= nfForget
 	}
-	delete(fail, "mlfforget")
+	fail.Delete("mlfforget")
 	if sess != nil {
-		users = updateUsers(sess, fail["user"])
-		if truthy(sess["nofail"]) {
+		users = updateUsers(sess, fail.Str("user"))
+		if sess.Truthy("nofail") {
 			flags |= nfState
 		}
-		delete(sess, "nofail")
-		if truthy(sess["mlfgained"]) {
+		sess.Delete("nofail")
+		if sess.Truthy("mlfgained") {
 			flags |= nfState
 		}
-		delete(sess, "mlfgained")
+		sess.Delete("mlfgained")
 		if flags&nfGained != 0 {
-			delete(sess, "mlfpending")
+			sess.Delete("mlfpending")
 		}
-		if flags&nfState == 0 && !truthy(sess["mlfpending"]) {
-			delete(sess, "matches")
+		if flags&nfState == 0 && !sess.Truthy("mlfpending") {
+			sess.Delete("matches")
 		}
-		for k, v := range fail {
-			if v != nil {
-				sess[k] = v
-			}
-		}
+		sess.Update(fail)
 		fail = sess
 		if flags&nfForget != 0 {
 			f.mlfid.unset(mlfid)
 		}
 	} else if flags&nfForget == 0 {
-		users = updateUsers(fail, fail["user"])
+		users = updateUsers(fail, fail.Str("user"))
 		f.mlfid.set(mlfid, fail)
 	}
-	pending := truthy(fail["mlfpending"])
-	delete(fail, "mlfpending")
+	pending := fail.Truthy("mlfpending")
+	fail.Delete("mlfpending")
 	if pending || len(users) > 1 {
-		delete(fail, "nofail")
-		delete(fail, "mlfgained")
+		fail.Delete("nofail")
+		fail.Delete("mlfgained")
 		flags &^= nfGained | nfNoFail
 	}
 	switch {
 	case flags&nfNoFail == 0:
 		m := append([]string(nil), fail.Strings("nofail-matches")...)
-		delete(fail, "nofail-matches")
+		fail.Delete("nofail-matches")
 		m = append(m, fail.Strings("matches")...)
 		if flags&nfGained == 0 {
 			m = append(m, matched...)
 		}
-		fail["matches"] = m
+		fail.Set("matches", m)
 	case flags&(nfNoFail|nfForget) == nfNoFail:
-		fail["nofail-matches"] = append(append([]string(nil), fail.Strings("nofail-matches")...), matched...)
+		fail.Set("nofail-matches", append(append([]string(nil), fail.Strings("nofail-matches")...), matched...))
 	}
 	return fail
 }

@@ -1,8 +1,11 @@
 package filter
 
 import (
+	"fmt"
 	"strings"
 	"time"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // A one-line filter (maxlines 1) works in two steps. searchLine runs the
@@ -18,7 +21,7 @@ import (
 type hit struct {
 	line  int
 	regex int
-	fail  Fields
+	fail  *fields.Set
 	done  []Failure
 }
 
@@ -92,20 +95,16 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 	return hits
 }
 
-// smallMap is the most entries a Go map holds in its first allocation.
-const smallMap = 8
-
 // groupFields are a failregex match's groups, with those of the
 // prefregex's match (pre, of preRe; nil when its groups do not count)
 // except its content.
-func groupFields(pre *Match, preRe, r *Regex, m *Match) Fields {
-	// Room for the groups and the few fields merging adds; a map of up to
-	// eight fields is one small allocation, a larger one several.
-	n := len(r.named) + 2
+func groupFields(pre *Match, preRe, r *Regex, m *Match) *fields.Set {
+	// Room for the groups and the few fields merging adds.
+	n := len(r.named) + len(r.tuples) + 3
 	if pre != nil {
 		n += len(preRe.named)
 	}
-	fail := make(Fields, min(n, smallMap))
+	fail := fields.New(n)
 	if pre != nil {
 		fillGroups(fail, preRe, pre, "content")
 	}
@@ -138,34 +137,46 @@ func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (
 	f.FailCounts[h.regex]++
 	r := f.Fail[h.regex]
 	fail := h.fail
-	mlfid := fail["mlfid"]
-	if mlfid != nil {
+	mlfid, session := sessionID(fail)
+	if session {
 		fail = f.mergeFailure(mlfid, fail, []string{tl.full()})
-		if truthy(fail["nofail"]) && !f.o.CheckAll {
+		if fail.Truthy("nofail") && !f.o.CheckAll {
 			return out, true
 		}
 	} else {
-		fail["matches"] = []string{tl.full()}
+		fail.Set("matches", []string{tl.full()})
 	}
-	return f.appendFailures(out, h.regex, r, fail, mlfid != nil, when)
+	return f.appendFailures(out, h.regex, r, fail, session, when)
+}
+
+// sessionID returns the multi-line session a match belongs to: its mlfid
+// group's text (or the value printed), unless that is absent or None.
+func sessionID(fail *fields.Set) (string, bool) {
+	if s, ok := fail.Text("mlfid"); ok {
+		return s, true
+	}
+	if v := fail.Get("mlfid"); v != nil {
+		return fmt.Sprint(v), true
+	}
+	return "", false
 }
 
 // appendFailures appends a matched failregex's failures, one per failure
 // id (a DNS name may resolve to several addresses).
-func (f *Filter) appendFailures(out []Failure, i int, r *Regex, fail Fields, session bool, when time.Time) (_ []Failure, stop bool) {
+func (f *Filter) appendFailures(out []Failure, i int, r *Regex, fail *fields.Set, session bool, when time.Time) (_ []Failure, stop bool) {
 	ids, pending := f.failureIDs(fail, r, session)
 	host := ""
 	if len(ids) == 1 && ids[0] == "" && !pending {
 		host = fail.Str("dns")
 	}
 	if pending {
-		fail["mlfpending"] = 1
+		fail.Set("mlfpending", 1)
 		if !f.o.CheckAll && f.ignorePend {
 			return out, true
 		}
 	}
 	if f.o.CheckAll && session {
-		fail = copyFields(fail)
+		fail = fail.Clone()
 	}
 	for _, id := range ids {
 		out = append(out, Failure{Regex: i, ID: id, Host: host, Time: when, Fields: fail})

@@ -23,6 +23,8 @@ import (
 	"github.com/f2bx/f2bx/jail/ignore"
 	"github.com/f2bx/f2bx/jail/schedule"
 	"github.com/f2bx/f2bx/store"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // Failure is one failure found by a filter.
@@ -31,7 +33,7 @@ type Failure struct {
 	ID string
 	// Time is the log time of the failure.
 	Time    time.Time
-	Fields  map[string]any
+	Fields  *fields.Set
 	Matches []string
 }
 
@@ -49,7 +51,7 @@ type Ticket struct {
 	Count    int
 	Failures int
 	Matches  []string
-	Fields   map[string]any
+	Fields   *fields.Set
 	// Restored marks a ban read back from the database at start.
 	Restored bool
 }
@@ -433,7 +435,7 @@ func (j *Jail) storeBan(tk *Ticket) store.Ban {
 	if len(tk.Matches) > 0 {
 		data["matches"] = tk.Matches
 	}
-	for k, v := range tk.Fields {
+	for k, v := range tk.Fields.All() {
 		if _, ok := data[k]; !ok {
 			data[k] = v
 		}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/jail"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 func recording(t *testing.T, dir string, extra ...config.Option) config.Action {
@@ -75,7 +77,7 @@ func TestRecordingAction(t *testing.T) {
 	}
 	tk := ticket("192.0.2.7")
 	tk.Matches = []string{"line one", "line two"}
-	tk.Fields = map[string]any{"user": "alice"}
+	tk.Fields = fields.Of(map[string]any{"user": "alice"})
 	tk6 := ticket("2001:db8::7")
 	tk6.Restored, tk6.BanTime, tk6.Count = true, -1, 4
 	must(t, a.Ban(ctx, []*jail.Ticket{tk}))
@@ -138,7 +140,7 @@ func TestLogTextNeverRunsAsShell(t *testing.T) {
 	ctx := context.Background()
 	for i, user := range evil {
 		tk := ticket(fmt.Sprintf("192.0.2.%d", i+1))
-		tk.Fields = map[string]any{"user": user}
+		tk.Fields = fields.Of(map[string]any{"user": user})
 		tk.Matches = []string{"Invalid user " + user + " from 192.0.2.1"}
 		must(t, a.Ban(ctx, []*jail.Ticket{tk}))
 	}

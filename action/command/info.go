@@ -130,7 +130,7 @@ func (i *info) get(tag string) (string, bool) {
 }
 
 func (i *info) field(name string) (string, bool) {
-	v, ok := i.tk.Fields[name]
+	v, ok := i.tk.Fields.Lookup(name)
 	if !ok {
 		return "", false
 	}

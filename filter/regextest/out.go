@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/f2bx/f2bx/filter"
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // outputter prints the -o fields of failures.
@@ -58,7 +59,7 @@ func outputter(tok string, w io.Writer) (func([]filter.Failure), error) {
 	}
 	return func(rs []filter.Failure) {
 		for _, r := range rs {
-			if v := r.Fields[tok]; v == nil {
+			if v := r.Fields.Get(tok); v == nil {
 				fmt.Fprintln(w, "None")
 			} else {
 				fmt.Fprintln(w, v)
@@ -67,9 +68,9 @@ func outputter(tok string, w io.Writer) (func([]filter.Failure), error) {
 	}, nil
 }
 
-func fieldsRepr(f filter.Fields) string {
+func fieldsRepr(f *fields.Set) string {
 	var parts []string
-	for k, v := range f {
+	for k, v := range f.All() {
 		if k == "matches" {
 			continue
 		}
@@ -119,7 +120,7 @@ func expandTags(tmpl string, r filter.Failure) []string {
 				return tag
 			}
 			if f, ok := strings.CutPrefix(name, "F-"); ok {
-				if v, ok := r.Fields[strings.ToLower(f)]; ok && v != nil {
+				if v := r.Fields.Get(strings.ToLower(f)); v != nil {
 					return fmt.Sprint(v)
 				}
 				return ""

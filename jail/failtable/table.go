@@ -12,12 +12,14 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // Data is what a ticket carries beyond its counts: the fields the filter
 // captured (user, ...) on the first failure, and the last matched lines.
 type Data struct {
-	Fields  map[string]any
+	Fields  *fields.Set
 	Matches []string
 }
 
@@ -43,7 +45,7 @@ type Failure struct {
 	// more for an address known to be bad).
 	Count int
 	// Data of the first failure stays with the entry; matches accumulate.
-	Fields  map[string]any
+	Fields  *fields.Set
 	Matches []string
 	// Observed marks an extra count for a known-bad address: it only raises
 	// the count of an entry that is already there.

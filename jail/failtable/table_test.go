@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"testing"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 func TestBanAtMaxRetry(t *testing.T) {
@@ -80,10 +82,10 @@ func TestObservedOnlyRaisesExisting(t *testing.T) {
 
 func TestMatchesKeepLast(t *testing.T) {
 	tb := New[string](Config{MaxRetry: 10, FindTime: 600, MaxMatches: 2})
-	tb.Add("x", Failure{Time: 1, Matches: []string{"a"}, Fields: map[string]any{"user": "root"}})
-	tb.Add("x", Failure{Time: 2, Matches: []string{"b"}, Fields: map[string]any{"user": "admin"}})
+	tb.Add("x", Failure{Time: 1, Matches: []string{"a"}, Fields: fields.Of(map[string]any{"user": "root"})})
+	tb.Add("x", Failure{Time: 2, Matches: []string{"b"}, Fields: fields.Of(map[string]any{"user": "admin"})})
 	e, _ := tb.Add("x", Failure{Time: 3, Matches: []string{"c"}})
-	if fmt.Sprint(e.Data.Matches) != "[b c]" || e.Data.Fields["user"] != "root" {
+	if fmt.Sprint(e.Data.Matches) != "[b c]" || e.Data.Fields.Str("user") != "root" {
 		t.Fatalf("data %+v", e.Data)
 	}
 	tb.SetRules(10, 600, 0)

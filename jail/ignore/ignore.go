@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // Source says which rule ignored an id.
@@ -266,14 +268,14 @@ func (l *List) Prefixes() []netip.Prefix {
 // Ignored reports whether a failure id is ignored and by which rule, in
 // fail2ban's order: the cache, self, addresses and networks, the command.
 // fields are the failure's captured fields, for the command's tags.
-func (l *List) Ignored(ctx context.Context, id string, fields map[string]any) (Source, bool) {
+func (l *List) Ignored(ctx context.Context, id string, fields *fields.Set) (Source, bool) {
 	a, _ := netip.ParseAddr(id)
 	return l.IgnoredAddr(ctx, a, id, fields)
 }
 
 // IgnoredAddr is Ignored for an id already parsed as address a (a is the
 // zero Addr for an id that is not an address).
-func (l *List) IgnoredAddr(ctx context.Context, a netip.Addr, id string, fields map[string]any) (Source, bool) {
+func (l *List) IgnoredAddr(ctx context.Context, a netip.Addr, id string, fields *fields.Set) (Source, bool) {
 	if l.cache == nil && l.cfg.Command == "" {
 		if a.IsValid() {
 			return l.ContainsAddr(a)
@@ -297,7 +299,7 @@ func (l *List) IgnoredAddr(ctx context.Context, a netip.Addr, id string, fields 
 	return src, ok
 }
 
-func (l *List) check(ctx context.Context, a netip.Addr, id string, fields map[string]any) (Source, bool) {
+func (l *List) check(ctx context.Context, a netip.Addr, id string, fields *fields.Set) (Source, bool) {
 	if a.IsValid() {
 		if src, ok := l.ContainsAddr(a); ok {
 			return src, true
@@ -324,7 +326,7 @@ func (l *List) check(ctx context.Context, a netip.Addr, id string, fields map[st
 
 // substitute replaces <ip> and <F-NAME> tags; for a shell command every
 // value is quoted, so that text from a log line is never shell syntax.
-func substitute(tmpl, id string, fields map[string]any, shell bool) string {
+func substitute(tmpl, id string, fields *fields.Set, shell bool) string {
 	quote := func(s string) string {
 		if shell {
 			return ShellQuote(s)
@@ -349,7 +351,7 @@ func substitute(tmpl, id string, fields map[string]any, shell bool) string {
 		case tag == "ip" || tag == "fid" || tag == "F-ID":
 			b.WriteString(quote(id))
 		case strings.HasPrefix(tag, "F-"):
-			v, _ := fields[strings.ToLower(tag[2:])].(string)
+			v := fields.Str(strings.ToLower(tag[2:]))
 			b.WriteString(quote(v))
 		default:
 			b.WriteString(tmpl[i : i+j+1])

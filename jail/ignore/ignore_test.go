@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/f2bx/f2bx/clock"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 type fakeResolver map[string][]netip.Addr
@@ -94,7 +96,7 @@ func TestIgnoreCommandQuotesAndCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	evil := map[string]any{"user": "x'; touch " + filepath.Join(dir, "pwned") + "; echo '"}
+	evil := fields.Of(map[string]any{"user": "x'; touch " + filepath.Join(dir, "pwned") + "; echo '"})
 	if _, ok := l.Ignored(ctx, "192.0.2.1", evil); !ok {
 		t.Fatal("command said ignore")
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/f2bx/f2bx/config/load"
 	"github.com/f2bx/f2bx/jail"
 	"github.com/f2bx/f2bx/tests/fail2banpkg"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // actionTicket is a ban as both sides build it.
@@ -166,7 +168,7 @@ print(json.dumps(out))
 		for i, tk := range actionTickets {
 			a := netip.MustParseAddr(tk.IP)
 			jt := &jail.Ticket{Jail: strings.SplitN(name, "/", 2)[0], ID: tk.IP, Addr: a, Time: tk.Time, BanTime: tk.BanTime,
-				Count: tk.Count, Failures: tk.Failures, Matches: tk.Matches, Fields: tk.Fields, Restored: tk.Restored}
+				Count: tk.Count, Failures: tk.Failures, Matches: tk.Matches, Fields: fields.Of(tk.Fields), Restored: tk.Restored}
 			for _, tag := range []string{"actionban", "actionunban", "actionreban", "actionprolong"} {
 				got[fmt.Sprintf("%s/%d", tag, i)] = flat(act.Script(ctx, tag, jt))
 			}

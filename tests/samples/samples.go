@@ -233,7 +233,7 @@ func checkSample(ft filterTest, line string, want map[string]any, now time.Time,
 		case "time", "match", "desc", "constraint":
 			continue
 		}
-		var gotv any = f.Fields[k]
+		var gotv any = f.Fields.Get(k)
 		if gotv == nil {
 			switch k {
 			case "host":

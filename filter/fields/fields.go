@@ -1,0 +1,247 @@
+// Package fields holds what a filter found for one failure: the groups its
+// regexes captured and what merging adds ("matches", "users", ...) — the
+// data dict of fail2ban's ticket, with Python's values (None, str, lists,
+// tuples, ints). A failure has a handful of fields, so a Set is a short
+// list searched in order, not a map, and holds text without boxing it.
+package fields
+
+import (
+	"fmt"
+	"iter"
+	"slices"
+)
+
+// Set is a failure's fields. A nil *Set is empty; a Set is shared by the
+// failures of one multi-line session, as fail2ban shares its dict.
+type Set struct {
+	e []entry
+}
+
+// entry is one field: text (v is isText, the value is s) or any other
+// value (v, nil for Python's None). Without a flag of its own, an entry
+// takes 48 bytes.
+type entry struct {
+	key string
+	s   string
+	v   any
+}
+
+// isText marks an entry whose value is its text.
+var isText any = new(textMark)
+
+type textMark struct{ _ byte }
+
+func (e *entry) text() bool { return e.v == isText }
+
+// New returns an empty set with room for n fields.
+func New(n int) *Set { return &Set{e: make([]entry, 0, n)} }
+
+// Of returns a set of m's fields.
+func Of(m map[string]any) *Set {
+	f := New(len(m))
+	for k, v := range m {
+		f.Set(k, v)
+	}
+	return f
+}
+
+func (f *Set) find(k string) int {
+	if f == nil {
+		return -1
+	}
+	for i := range f.e {
+		if f.e[i].key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// Len is the number of fields.
+func (f *Set) Len() int {
+	if f == nil {
+		return 0
+	}
+	return len(f.e)
+}
+
+// Lookup returns field k's value and whether the set has it.
+func (f *Set) Lookup(k string) (any, bool) {
+	i := f.find(k)
+	if i < 0 {
+		return nil, false
+	}
+	return f.e[i].value(), true
+}
+
+// Get returns field k's value; nil when absent or None.
+func (f *Set) Get(k string) any {
+	v, _ := f.Lookup(k)
+	return v
+}
+
+// Has reports whether the set has field k (even None).
+func (f *Set) Has(k string) bool { return f.find(k) >= 0 }
+
+// Text returns field k when it is text.
+func (f *Set) Text(k string) (string, bool) {
+	i := f.find(k)
+	if i < 0 || !f.e[i].text() {
+		return "", false
+	}
+	return f.e[i].s, true
+}
+
+// Str returns field k's text ("" unless it is text).
+func (f *Set) Str(k string) string {
+	s, _ := f.Text(k)
+	return s
+}
+
+// Strings returns a list field (nil unless it is one).
+func (f *Set) Strings(k string) []string {
+	i := f.find(k)
+	if i < 0 {
+		return nil
+	}
+	s, _ := f.e[i].v.([]string)
+	return s
+}
+
+// Truthy reports whether field k is true as Python tests it: present, not
+// None, not empty, not zero.
+func (f *Set) Truthy(k string) bool {
+	i := f.find(k)
+	if i < 0 {
+		return false
+	}
+	if f.e[i].text() {
+		return f.e[i].s != ""
+	}
+	return Truthy(f.e[i].v)
+}
+
+// Truthy reports whether v is true as Python tests it.
+func Truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case string:
+		return x != ""
+	case []string:
+		return len(x) > 0
+	case bool:
+		return x
+	case int:
+		return x != 0
+	}
+	return true
+}
+
+// SetText sets field k to text s.
+func (f *Set) SetText(k, s string) {
+	if i := f.find(k); i >= 0 {
+		f.e[i] = entry{key: k, s: s, v: isText}
+		return
+	}
+	f.e = append(f.e, entry{key: k, s: s, v: isText})
+}
+
+// Set sets field k to v (text is kept as text; nil is None).
+func (f *Set) Set(k string, v any) {
+	if s, ok := v.(string); ok {
+		f.SetText(k, s)
+		return
+	}
+	if i := f.find(k); i >= 0 {
+		f.e[i] = entry{key: k, v: v}
+		return
+	}
+	f.e = append(f.e, entry{key: k, v: v})
+}
+
+// Delete removes field k.
+func (f *Set) Delete(k string) {
+	if i := f.find(k); i >= 0 {
+		f.e = slices.Delete(f.e, i, i+1)
+	}
+}
+
+// All yields the fields in the order they were first set.
+func (f *Set) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		if f == nil {
+			return
+		}
+		for i := range f.e {
+			if !yield(f.e[i].key, f.e[i].value()) {
+				return
+			}
+		}
+	}
+}
+
+// Clone returns a copy of the set (the values are shared).
+func (f *Set) Clone() *Set {
+	if f == nil {
+		return nil
+	}
+	return &Set{e: slices.Clone(f.e)}
+}
+
+// Map returns the fields as a map.
+func (f *Set) Map() map[string]any {
+	if f == nil {
+		return nil
+	}
+	m := make(map[string]any, len(f.e))
+	for i := range f.e {
+		m[f.e[i].key] = f.e[i].value()
+	}
+	return m
+}
+
+func (e *entry) value() any {
+	if e.text() {
+		return e.s
+	}
+	return e.v
+}
+
+// Copy sets field to to field from's value (None when absent).
+func (f *Set) Copy(to, from string) {
+	i := f.find(from)
+	if i < 0 {
+		f.Set(to, nil)
+		return
+	}
+	e := f.e[i]
+	e.key = to
+	if j := f.find(to); j >= 0 {
+		f.e[j] = e
+		return
+	}
+	f.e = append(f.e, e)
+}
+
+// Update sets the fields of src that are not None, as a multi-line
+// session takes in a new match's fields.
+func (f *Set) Update(src *Set) {
+	if src == nil {
+		return
+	}
+	for _, e := range src.e {
+		if e.v == nil {
+			continue
+		}
+		if j := f.find(e.key); j >= 0 {
+			f.e[j] = e
+		} else {
+			f.e = append(f.e, e)
+		}
+	}
+}
+
+// String prints the fields as fmt prints a map (keys sorted), so that
+// equal sets print alike.
+func (f *Set) String() string { return fmt.Sprint(f.Map()) }
