@@ -198,6 +198,42 @@ func TestSyslogMatcherAgreesWithRegex(t *testing.T) {
 	}
 }
 
+// A line that starts as the last one did takes the last date (the
+// matcher's memo) only when the regex agrees: every line after every other,
+// with the lines' variants that differ just past the date.
+func TestSyslogMatcherMemo(t *testing.T) {
+	tp := syslogTemplate(t)
+	var lines []string
+	for _, l := range syslogLines {
+		lines = append(lines, l, l+strings.Repeat(" tail", 30))
+	}
+	base := "Aug 14 11:22:33"
+	for _, tail := range []string{" 2005 host x sshd[1]: a", " 2005host x sshd[1]: a", " host x sshd[1]: abcdef", ".123456 2005 host x: ab",
+		".1234567 2005 host x: a", " 20x host x sshd[1]: ab", " 2005 hé x sshd[1]: ab", "é 2005 host x sshd[1]: a", " 2005_host x sshd[1]: a"} {
+		lines = append(lines, base+tail, "Sun "+base+tail)
+	}
+	for _, a := range lines {
+		for _, b := range lines {
+			tp.fast.memo.end = 0
+			var g fields
+			tp.match(a, &g)
+			sameAsRegex(t, tp, b)
+		}
+	}
+}
+
+func FuzzSyslogMatcherMemo(f *testing.F) {
+	f.Add("Aug 14 11:22:33 2005 host x: a", "Aug 14 11:22:33 20051host x: a")
+	f.Add("Aug 14 11:22:33.1 host x: aaaa", "Aug 14 11:22:33.1234567 2005 x")
+	tp := syslogTemplate(f)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		tp.fast.memo.end = 0
+		var g fields
+		tp.match(a, &g)
+		sameAsRegex(t, tp, b)
+	})
+}
+
 func syslogTemplate(t testing.TB) *Template {
 	tp, err := templateFor(syslogPattern, testNow, 2000)
 	if err != nil || tp.fast == nil || tp.re2 == nil {

@@ -13,6 +13,28 @@ type syslogMatcher struct {
 	line  string
 	fv    *fields
 	bail  bool
+	// The last date found, for lines that start alike (a log's lines of
+	// one second): its line, span and fields.
+	memo struct {
+		line       string
+		start, end int
+		fv         fields
+	}
+}
+
+// memoReach is how far past a date's end the matcher may look (a
+// fraction's digits, then a year and the character after it).
+const memoReach = 13
+
+// asciiPrefix reports whether the first 64 bytes of line (at most) are
+// ASCII: beyond them the matcher does not look for other characters.
+func asciiPrefix(line string) bool {
+	for i := 0; i < len(line) && i < 64; i++ {
+		if line[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 var (
@@ -44,12 +66,18 @@ func isASCIIWord(c byte) bool {
 // match returns the date span, or ok false; bail reports that the regex
 // must decide.
 func (m *syslogMatcher) match(line string, fv *fields) (start, end int, ok, bail bool) {
-	m.line, m.fv, m.bail = line, fv, false
-	for i := 0; i < len(line) && i < 64; i++ {
-		if line[i] >= 0x80 {
-			return 0, 0, false, true
+	if !asciiPrefix(line) {
+		return 0, 0, false, true
+	}
+	// A line that starts as the last one did, up to as far past the date
+	// as the matcher looks, has the same date.
+	if mm := &m.memo; mm.end > 0 {
+		if n := mm.end + memoReach; len(line) >= n && len(mm.line) >= n && line[:n] == mm.line[:n] {
+			*fv = mm.fv
+			return mm.start, mm.end, true, false
 		}
 	}
+	m.line, m.fv, m.bail = line, fv, false
 	// ^(?:\W{0,2})? then a letter: the non-word characters in front.
 	k := 0
 	for k < len(line) && k < 3 && !isASCIIWord(line[k]) {
@@ -60,6 +88,9 @@ func (m *syslogMatcher) match(line string, fv *fields) (start, end int, ok, bail
 	}
 	*fv = fields{}
 	if e, ok := m.weekday(k); ok {
+		if !m.bail {
+			m.memo.line, m.memo.start, m.memo.end, m.memo.fv = line, k, e, *fv
+		}
 		return k, e, true, m.bail
 	}
 	return 0, 0, false, m.bail
