@@ -208,9 +208,7 @@ func (s *stream) work(g *filter.Group, st *stage) {
 			defer s.p.health.recover(st.name)
 			st.begin()
 			defer st.end()
-			if err := g.Search(&j.prep); err != nil {
-				s.p.d.log.Warn("filter", "source", s.name, "err", err)
-			}
+			s.search(g, j)
 		}()
 	}
 }
@@ -231,10 +229,16 @@ func (s *stream) commitInOrder(ctx context.Context) {
 
 // match searches a prepared batch and merges it, on this goroutine.
 func (s *stream) match(ctx context.Context, j *job) {
-	if err := s.group.Search(&j.prep); err != nil {
+	s.search(s.group, j)
+	s.merge(ctx, j)
+}
+
+// search runs the regexes of g (the stream's filters or a worker's clone)
+// over a prepared batch.
+func (s *stream) search(g *filter.Group, j *job) {
+	if err := g.Search(&j.prep); err != nil {
 		s.p.d.log.Warn("filter", "source", s.name, "err", err)
 	}
-	s.merge(ctx, j)
 }
 
 // merge turns what the search of a batch found into failures per jail

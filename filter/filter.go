@@ -532,17 +532,10 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 		}
 		f.FailCounts[i]++
 		f.buf, valid = fr.unmatched, false
-		fail := groupFields(pre, preRe, r, &fr.m)
-		mlfid, session := sessionID(fail)
-		if session {
-			fail = f.mergeFailure(mlfid, fail, linesOf(fr.matched))
-			if fail.Truthy("nofail") && !f.o.CheckAll {
-				return out
-			}
-		} else {
-			fail.Set("matches", linesOf(fr.matched))
+		fail, session, stop := f.intoSession(groupFields(pre, preRe, r, &fr.m), linesOf(fr.matched))
+		if stop {
+			return out
 		}
-		var stop bool
 		if out, stop = f.appendFailures(out, i, r, fail, session, when); stop || !f.o.CheckAll {
 			break
 		}

@@ -258,10 +258,10 @@ func (m *Match) End() int { return m.spans[1] }
 // part (Python's None).
 func (m *Match) Group(name string) (string, bool) {
 	i, ok := m.re.nameIndex[name]
-	if !ok || m.spans[2*i] < 0 {
+	if !ok {
 		return "", false
 	}
-	return m.Buf[m.spans[2*i]:m.spans[2*i+1]], true
+	return m.text(i)
 }
 
 // text returns group i's text; ok is false when it did not take part.

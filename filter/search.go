@@ -136,17 +136,25 @@ func (f *Filter) ignored(buf string) bool {
 func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (_ []Failure, stop bool) {
 	f.FailCounts[h.regex]++
 	r := f.Fail[h.regex]
-	fail := h.fail
-	mlfid, session := sessionID(fail)
-	if session {
-		fail = f.mergeFailure(mlfid, fail, []string{tl.full()})
-		if fail.Truthy("nofail") && !f.o.CheckAll {
-			return out, true
-		}
-	} else {
-		fail.Set("matches", []string{tl.full()})
+	fail, session, stop := f.intoSession(h.fail, []string{tl.full()})
+	if stop {
+		return out, true
 	}
 	return f.appendFailures(out, h.regex, r, fail, session, when)
+}
+
+// intoSession merges a match's fields, with the lines it matched, into
+// its multi-line session when it has one (session), or gives them their
+// lines. stop reports a session's helper line (<F-NOFAIL>): the line's
+// later hits do not count.
+func (f *Filter) intoSession(fail *fields.Set, matched []string) (_ *fields.Set, session, stop bool) {
+	mlfid, session := sessionID(fail)
+	if !session {
+		fail.Set("matches", matched)
+		return fail, false, false
+	}
+	fail = f.mergeFailure(mlfid, fail, matched)
+	return fail, true, fail.Truthy("nofail") && !f.o.CheckAll
 }
 
 // sessionID returns the multi-line session a match belongs to: its mlfid

@@ -39,6 +39,19 @@ func futexWake(word *uint32) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), 1 /* FUTEX_WAKE */, 1<<31-1, 0, 0, 0)
 }
 
+// waitDone waits for a Wait's result, failing with msg when none comes.
+func waitDone(t *testing.T, done <-chan error, msg string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal(msg)
+	}
+}
+
 // A wake ends the wait; without one the wait lasts its timeout, and stays
 // queued: a wake between two Waits ends the next one at once.
 func TestFutexWaiter(t *testing.T) {
@@ -53,14 +66,7 @@ func TestFutexWaiter(t *testing.T) {
 	futexWake(word) // wakes the wait still queued
 	done := make(chan error)
 	go func() { done <- w.Wait(word, 0, time.Minute) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("a wake before Wait was lost")
-	}
+	waitDone(t, done, "a wake before Wait was lost")
 	// Queued again: woken while it waits.
 	go func() { done <- w.Wait(word, 0, time.Minute) }()
 	for !w.waiting() {
@@ -68,14 +74,7 @@ func TestFutexWaiter(t *testing.T) {
 	}
 	atomic.AddUint32(word, 1)
 	futexWake(word)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("not woken")
-	}
+	waitDone(t, done, "not woken")
 	// A value that changed before the wait is queued: no sleep at all.
 	if err := w.Wait(word, 0, time.Minute); err != nil {
 		t.Fatal(err)
