@@ -82,6 +82,10 @@ type Filter struct {
 	prepared    Prepared
 	hitBuf      []hit // ProcessLine's hits, reused
 	IgnoreCount []int // matches per ignoreregex
+	// spans hold the offsets of searchLine's prefregex and failregex
+	// matches, reused from line to line; ids, failureIDs' result.
+	spans [2][]int
+	ids   []string
 }
 
 // tupleLine is a line split around its date: before, date, after, and
@@ -93,6 +97,16 @@ func (t tupleLine) text() string { return t[0] + t[2] }
 func (t tupleLine) full() string {
 	if t[3] != "" {
 		return t[3]
+	}
+	return t[0] + t[1] + t[2]
+}
+
+// matched is the line as a failure keeps it ("matches"): a copy, so that
+// a failure kept for findtime holds its own line, not the block of lines
+// the source read it in.
+func (t tupleLine) matched() string {
+	if t[3] != "" {
+		return strings.Clone(t[3])
 	}
 	return t[0] + t[1] + t[2]
 }
@@ -190,6 +204,7 @@ func (f *Filter) clone() (*Filter, error) {
 	c.buf, c.lastDate, c.lastText = nil, time.Time{}, ""
 	c.mlfid = newMLFIDCache(100, f.o.Now)
 	c.alone, c.prepared, c.hitBuf = nil, Prepared{}, nil
+	c.spans, c.ids = [2][]int{}, nil
 	c.PrefMatches = 0
 	c.FailCounts = make([]int, len(f.Fail))
 	c.IgnoreCount = make([]int, len(f.Ignore))
@@ -427,7 +442,7 @@ func trimIndex(s string) string {
 func linesOf(t []tupleLine) []string {
 	out := make([]string, len(t))
 	for i, l := range t {
-		out[i] = l.full()
+		out[i] = l.matched()
 	}
 	return out
 }
@@ -544,8 +559,13 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 }
 
 // failureIDs picks the failure id: <F-ID>, else the IPv4, IPv6 or DNS
-// address. pending is true for a multi-line session without one yet.
+// address. pending is true for a multi-line session without one yet. The
+// ids are valid until the next call.
 func (f *Filter) failureIDs(fail *fields.Set, r *Regex, hasMLFID bool) (ids []string, pending bool) {
+	one := func(id string) []string {
+		f.ids = append(f.ids[:0], id)
+		return f.ids
+	}
 	raw := f.useDNS == "raw" || f.o.RawHost
 	fid, hasFID := fail.Text("fid")
 	if !hasFID {
@@ -564,26 +584,26 @@ func (f *Filter) failureIDs(fail *fields.Set, r *Regex, hasMLFID bool) (ids []st
 	} else if hasFID {
 		ip, raw = fid, true
 	} else {
-		return []string{""}, true
+		return one(""), true
 	}
 	if c := fail.Str("cidr"); c != "" {
 		cidr, _ = strconv.Atoi(c)
 	}
 	if raw {
 		if !hasFID || fid == ip {
-			return []string{normalizeAddr(ip, family, cidr)}, false
+			return one(normalizeAddr(ip, family, cidr)), false
 		}
 		fail.SetText("ip", normalizeAddr(ip, family, cidr))
-		return []string{fid}, false
+		return one(fid), false
 	}
 	if a, err := netip.ParseAddr(ip); err == nil {
-		return []string{a.Unmap().String()}, false
+		return one(canonicalAddr(a.Unmap(), ip)), false
 	}
 	if f.useDNS == "no" {
 		return nil, false
 	}
 	if f.o.Resolve == nil {
-		return []string{""}, false // the caller resolves fail["dns"]
+		return one(""), false // the caller resolves fail["dns"]
 	}
 	return f.o.Resolve(ip), false
 }
@@ -602,5 +622,15 @@ func normalizeAddr(s string, family, cidr int) string {
 			return p.String()
 		}
 	}
-	return a.String()
+	return canonicalAddr(a, s)
+}
+
+// canonicalAddr returns a's canonical form: s itself when s is written so.
+func canonicalAddr(a netip.Addr, s string) string {
+	var buf [64]byte
+	b := a.AppendTo(buf[:0])
+	if string(b) == s {
+		return s
+	}
+	return string(b)
 }

@@ -113,7 +113,7 @@ func TestPythonFormSameAsPython(t *testing.T) {
 			t.Errorf("%q has no Python form on PCRE2", c[0])
 			continue
 		}
-		m, ok, answered := re.searchPython(c[1])
+		m, ok, answered := re.searchPython(c[1], nil)
 		if !answered {
 			t.Errorf("%q on %q: PCRE2 did not answer", c[0], c[1])
 			continue

@@ -284,10 +284,15 @@ func (m *Match) span(name string) (start, end int, ok bool) {
 // Search finds the leftmost match in buf, which ends with "\n" as
 // fail2ban's buffers do; ok is false when there is none. An error is a
 // regexp2 timeout.
-func (r *Regex) Search(buf string) (m Match, ok bool, err error) {
+func (r *Regex) Search(buf string) (m Match, ok bool, err error) { return r.SearchInto(buf, nil) }
+
+// SearchInto is Search with the match's offsets in spans' memory when
+// PCRE2 answers and spans has room: the match is valid until spans is
+// used again.
+func (r *Regex) SearchInto(buf string, spans []int) (m Match, ok bool, err error) {
 	if r.re2 != nil && (r.multiline || strings.IndexByte(buf, '\n') >= len(buf)-1) {
 		if r.jit != nil {
-			if loc, ok := r.jit.Find(buf); ok {
+			if loc, ok := r.jit.FindInto(buf, spans); ok {
 				if loc == nil {
 					return Match{}, false, nil
 				}
@@ -305,7 +310,7 @@ func (r *Regex) Search(buf string) (m Match, ok bool, err error) {
 			return Match{}, false, err
 		}
 	}
-	if m, ok, answered := r.searchPython(buf); answered {
+	if m, ok, answered := r.searchPython(buf, spans); answered {
 		return m, ok, nil
 	}
 	return r.searchRegexp2(buf)
@@ -313,11 +318,11 @@ func (r *Regex) Search(buf string) (m Match, ok bool, err error) {
 
 // searchPython searches with the Python form on PCRE2's JIT; answered is
 // false when there is none or PCRE2 cannot answer (see pcre.Regexp.Find).
-func (r *Regex) searchPython(buf string) (m Match, ok, answered bool) {
+func (r *Regex) searchPython(buf string, spans []int) (m Match, ok, answered bool) {
 	if r.py == nil {
 		return Match{}, false, false
 	}
-	loc, answered := r.py.FindGroups(buf, r.pyGroups)
+	loc, answered := r.py.FindGroupsInto(buf, r.pyGroups, spans)
 	if !answered || loc == nil {
 		return Match{}, false, answered
 	}

@@ -36,11 +36,14 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 		return hits
 	}
 	text := buf // what the failregexes search: the content, or the line
+	if f.spans[0] == nil {
+		f.spans = [2][]int{make([]int, 0, spanRoom), make([]int, 0, spanRoom)}
+	}
 	var pre *Match
 	var preRe *Regex
 	switch {
 	case f.prefHead != nil:
-		m, ok, err := f.prefHead.Search(buf)
+		m, ok, err := f.prefHead.SearchInto(buf, f.spans[0])
 		if err != nil || !ok {
 			return hits
 		}
@@ -54,7 +57,7 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 			text = buf[m.End()-1 : m.End()+end]
 		}
 	case f.Pref != nil:
-		m, ok, err := f.Pref.Search(buf)
+		m, ok, err := f.Pref.SearchInto(buf, f.spans[0])
 		if err != nil || !ok {
 			return hits
 		}
@@ -74,7 +77,7 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 		if r < 64 && regexes&(1<<r) == 0 {
 			continue
 		}
-		m, ok, err := re.Search(text)
+		m, ok, err := re.SearchInto(text, f.spans[1])
 		if err != nil || !ok {
 			continue
 		}
@@ -94,6 +97,10 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 	}
 	return hits
 }
+
+// spanRoom is the room in a filter's reused match offsets: two per group
+// of a regex with up to 31 groups (a larger one gets its own slice).
+const spanRoom = 64
 
 // groupFields are a failregex match's groups, with those of the
 // prefregex's match (pre, of preRe; nil when its groups do not count)
@@ -136,7 +143,7 @@ func (f *Filter) ignored(buf string) bool {
 func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (_ []Failure, stop bool) {
 	f.FailCounts[h.regex]++
 	r := f.Fail[h.regex]
-	fail, session, stop := f.intoSession(h.fail, []string{tl.full()})
+	fail, session, stop := f.intoSession(h.fail, []string{tl.matched()})
 	if stop {
 		return out, true
 	}

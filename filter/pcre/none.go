@@ -18,8 +18,14 @@ func Compile(string) (*Regexp, error) {
 // Find never answers without PCRE2.
 func (re *Regexp) Find(string) ([]int, bool) { return nil, false }
 
+// FindInto never answers without PCRE2.
+func (re *Regexp) FindInto(string, []int) ([]int, bool) { return nil, false }
+
 // FindGroups never answers without PCRE2.
 func (re *Regexp) FindGroups(string, []int) ([]int, bool) { return nil, false }
+
+// FindGroupsInto never answers without PCRE2.
+func (re *Regexp) FindGroupsInto(string, []int, []int) ([]int, bool) { return nil, false }
 
 // CompileNative fails without PCRE2.
 func CompileNative(string, bool) (*Regexp, error) { return Compile("") }

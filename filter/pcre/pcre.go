@@ -185,16 +185,33 @@ var empty = C.CString("")
 // part), nil when there is none. ok is false when PCRE2 cannot answer
 // (s is not valid UTF-8, or the match reached its step limit): ask Go's
 // regexp.
-func (re *Regexp) Find(s string) (loc []int, ok bool) { return re.find(s, nil) }
+func (re *Regexp) Find(s string) (loc []int, ok bool) { return re.find(s, nil, nil) }
+
+// FindInto is Find with loc in dst's memory when it has room (nil dst:
+// a new slice).
+func (re *Regexp) FindInto(s string, dst []int) (loc []int, ok bool) { return re.find(s, nil, dst) }
 
 // FindGroups is Find with the groups chosen: loc has the whole match,
 // then the offsets of group groups[i] for each i > 0 (-1 for a group
 // that did not take part, or for a negative number).
 func (re *Regexp) FindGroups(s string, groups []int) (loc []int, ok bool) {
-	return re.find(s, groups)
+	return re.find(s, groups, nil)
 }
 
-func (re *Regexp) find(s string, groups []int) (loc []int, ok bool) {
+// FindGroupsInto is FindGroups with loc in dst's memory when it has room.
+func (re *Regexp) FindGroupsInto(s string, groups, dst []int) (loc []int, ok bool) {
+	return re.find(s, groups, dst)
+}
+
+// locIn returns a slice of n ints: dst's memory when it has room.
+func locIn(dst []int, n int) []int {
+	if cap(dst) >= n {
+		return dst[:n]
+	}
+	return make([]int, n)
+}
+
+func (re *Regexp) find(s string, groups, dst []int) (loc []int, ok bool) {
 	if !utf8.ValidString(s) {
 		return nil, false
 	}
@@ -209,13 +226,13 @@ func (re *Regexp) find(s string, groups []int) (loc []int, ok bool) {
 	runtime.KeepAlive(re)
 	switch {
 	case rc > 0 && groups == nil:
-		loc = make([]int, 2*n)
+		loc = locIn(dst, 2*n)
 		for i := range loc {
 			loc[i] = int(sc.out[i])
 		}
 		return loc, true
 	case rc > 0:
-		loc = make([]int, 2*len(groups))
+		loc = locIn(dst, 2*len(groups))
 		loc[0], loc[1] = int(sc.out[0]), int(sc.out[1])
 		for i, g := range groups[1:] {
 			loc[2*i+2], loc[2*i+3] = -1, -1
