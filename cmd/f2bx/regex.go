@@ -7,6 +7,7 @@ import (
 	"github.com/f2bx/f2bx/config/load"
 	"github.com/f2bx/f2bx/config/native"
 	"github.com/f2bx/f2bx/filter/regextest"
+	"github.com/f2bx/f2bx/internal/gctune"
 	"github.com/spf13/cobra"
 )
 
@@ -36,6 +37,7 @@ PCRE2, both run on its JIT where it gives the same matches.`,
 			if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 && o.Out == "" && !o.JSON {
 				o.Progress = cmd.ErrOrStderr()
 			}
+			defer gctune.Start(0).Stop()
 			return regextest.Run(args[0], args[1], ignore, o, cmd.OutOrStdout())
 		},
 	}

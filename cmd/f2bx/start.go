@@ -17,6 +17,7 @@ import (
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/control"
 	"github.com/f2bx/f2bx/daemon"
+	"github.com/f2bx/f2bx/internal/gctune"
 	"github.com/f2bx/f2bx/internal/sdnotify"
 	"github.com/f2bx/f2bx/logging"
 	"github.com/f2bx/f2bx/metrics"
@@ -165,6 +166,7 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	defer gctune.Start(0).Stop()
 	cfg := res.Config
 	srv := cfg.Server
 	target, level := firstOf(f.logtarget, srv.LogTarget), firstOf(f.loglevel, srv.LogLevel)

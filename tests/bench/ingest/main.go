@@ -36,6 +36,7 @@ import (
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/config/load"
 	"github.com/f2bx/f2bx/daemon"
+	"github.com/f2bx/f2bx/internal/gctune"
 	"github.com/f2bx/f2bx/internal/netns"
 	"github.com/f2bx/f2bx/jail"
 	"github.com/f2bx/f2bx/ringbuf"
@@ -48,6 +49,8 @@ func main() {
 	sources := flag.String("sources", "file,ring", "file, ring or both")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of all runs to this file")
 	flag.Parse()
+	// As f2bx start does (GOGC, when set, overrides).
+	defer gctune.Start(0).Stop()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

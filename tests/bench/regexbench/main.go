@@ -24,6 +24,7 @@ import (
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/config/native"
 	"github.com/f2bx/f2bx/filter"
+	"github.com/f2bx/f2bx/internal/gctune"
 )
 
 func main() {
@@ -33,6 +34,8 @@ func main() {
 	only := flag.String("filters", "", "comma-separated filters to measure (default: all)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of f2bx's matching to this file")
 	flag.Parse()
+	// As f2bx regex does (GOGC, when set, overrides).
+	defer gctune.Start(0).Stop()
 	runtime.GOMAXPROCS(1)
 	if *cpuprofile != "" {
 		pf, err := os.Create(*cpuprofile)
