@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -290,6 +291,11 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 	}
 	for _, p := range b.bans {
 		j.ban(ctx, fs[p.i].ID, p.addr, p.e)
+	}
+	if len(b.bans) > 0 {
+		// The jail's goroutine is next on this P: let it carry the bans
+		// out now, not after the caller's next batch of lines.
+		runtime.Gosched()
 	}
 	clear(b.fails) // drop the fields and matches the pool would keep
 }
