@@ -33,41 +33,24 @@ type textMark struct{ _ byte }
 
 func (e *entry) text() bool { return e.v == isText }
 
-// New returns an empty set with room for n fields: up to 16 in the same
-// allocation as the set.
+// New returns an empty set with room for n fields: up to inlineRoom in
+// the same allocation as the set.
 func New(n int) *Set {
-	switch {
-	case n <= 4:
-		b := new(struct {
-			s Set
-			a [4]entry
-		})
-		b.s.e = b.a[:0:4]
-		return &b.s
-	case n <= 8:
-		b := new(struct {
-			s Set
-			a [8]entry
-		})
-		b.s.e = b.a[:0:8]
-		return &b.s
-	case n <= 12:
-		b := new(struct {
-			s Set
-			a [12]entry
-		})
-		b.s.e = b.a[:0:12]
-		return &b.s
-	case n <= 16:
-		b := new(struct {
-			s Set
-			a [16]entry
-		})
-		b.s.e = b.a[:0:16]
-		return &b.s
+	if n > inlineRoom {
+		return &Set{e: make([]entry, 0, n)}
 	}
-	return &Set{e: make([]entry, 0, n)}
+	b := new(struct {
+		s Set
+		a [inlineRoom]entry
+	})
+	b.s.e = b.a[:0:inlineRoom]
+	return &b.s
 }
+
+// inlineRoom is the fields a set holds in its own allocation: a
+// failregex's groups, its prefregex's and what merging adds, for most
+// filters.
+const inlineRoom = 8
 
 // Of returns a set of m's fields.
 func Of(m map[string]any) *Set {
