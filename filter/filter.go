@@ -17,6 +17,7 @@ import (
 	"github.com/f2bx/f2bx/config/fail2ban"
 	"github.com/f2bx/f2bx/filter/date"
 	"github.com/f2bx/f2bx/filter/fields"
+	"github.com/f2bx/f2bx/internal/netaddr"
 )
 
 // Options configure a Filter.
@@ -597,7 +598,7 @@ func (f *Filter) failureIDs(fail *fields.Set, r *Regex, hasMLFID bool) (ids []st
 		return one(fid), false
 	}
 	if a, err := netip.ParseAddr(ip); err == nil {
-		return one(canonicalAddr(a.Unmap(), ip)), false
+		return one(netaddr.String(a, ip)), false
 	}
 	if f.useDNS == "no" {
 		return nil, false
@@ -622,15 +623,5 @@ func normalizeAddr(s string, family, cidr int) string {
 			return p.String()
 		}
 	}
-	return canonicalAddr(a, s)
-}
-
-// canonicalAddr returns a's canonical form: s itself when s is written so.
-func canonicalAddr(a netip.Addr, s string) string {
-	var buf [64]byte
-	b := a.AppendTo(buf[:0])
-	if string(b) == s {
-		return s
-	}
-	return string(b)
+	return netaddr.String(a, s)
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/f2bx/f2bx/clock"
+	"github.com/f2bx/f2bx/internal/netaddr"
 	"github.com/f2bx/f2bx/jail/bantime"
 	"github.com/f2bx/f2bx/jail/failtable"
 	"github.com/f2bx/f2bx/jail/ignore"
@@ -257,7 +258,7 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 		a, err := netip.ParseAddr(f.ID)
 		if err == nil {
 			a = a.Unmap()
-			f.ID = canonical(a, f.ID)
+			f.ID = netaddr.String(a, f.ID)
 		}
 		if j.d.Ignore != nil {
 			if src, ok := j.d.Ignore.IgnoredAddr(ctx, a, f.ID, f.Fields); ok {
@@ -320,19 +321,9 @@ var addPool = sync.Pool{New: func() any { return new(addBatch) }}
 // form (an IPv4-mapped IPv6 address unmapped), any other id as it is.
 func CanonicalID(id string) string {
 	if a, err := netip.ParseAddr(id); err == nil {
-		return canonical(a, id)
+		return netaddr.String(a, id)
 	}
 	return id
-}
-
-// canonical is an address's one spelling (IPv4-mapped addresses as IPv4),
-// allocating only when s is not already it.
-func canonical(a netip.Addr, s string) string {
-	var buf [64]byte
-	if b := a.Unmap().AppendTo(buf[:0]); string(b) != s {
-		return string(b)
-	}
-	return s
 }
 
 // add counts one failure of an address a, or of id when a is the zero
@@ -458,7 +449,7 @@ func (j *Jail) BanManually(ctx context.Context, ids []string) error {
 		a, err := netip.ParseAddr(id)
 		if err == nil {
 			a = a.Unmap()
-			id = canonical(a, id)
+			id = netaddr.String(a, id)
 		} else if id == "" {
 			errs = append(errs, errors.New("empty id"))
 			continue

@@ -15,3 +15,13 @@ func Canonical(p netip.Prefix) (netip.Prefix, bool) {
 	}
 	return p.Masked(), true
 }
+
+// String is a's one spelling (an IPv4-mapped address as IPv4): s itself,
+// without allocating, when s is already written so.
+func String(a netip.Addr, s string) string {
+	var buf [64]byte
+	if b := a.Unmap().AppendTo(buf[:0]); string(b) != s {
+		return string(b)
+	}
+	return s
+}
