@@ -2,6 +2,7 @@ package filter
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 	"time"
 
@@ -98,3 +99,19 @@ func benchmarkBatchFail2ban(b *testing.B, failures float64) {
 
 func BenchmarkBatchFail2banSSHD5(b *testing.B)  { benchmarkBatchFail2ban(b, 0.05) }
 func BenchmarkBatchFail2banSSHD50(b *testing.B) { benchmarkBatchFail2ban(b, 0.50) }
+
+// BenchmarkBatchFlood is the flood bench's filter (one regex, every line a
+// failure, ISO dates with microseconds) over lines like its server's.
+func BenchmarkBatchFlood(b *testing.B) {
+	f, err := New(config.Filter{FailRegex: []string{`^\s*Invalid request from <ADDR>\s*$`}}, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := make([]string, 100000)
+	start := time.Date(2026, 11, 22, 23, 44, 40, 0, time.UTC)
+	for i := range lines {
+		t := start.Add(time.Duration(i) * 2 * time.Microsecond)
+		lines[i] = t.Format("2006-01-02 15:04:05.000000") + " Invalid request from 10.77.1." + strconv.Itoa(1+i%254)
+	}
+	runBatches(b, f, lines, 1)
+}

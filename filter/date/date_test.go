@@ -214,7 +214,7 @@ func TestSyslogMatcherMemo(t *testing.T) {
 	}
 	for _, a := range lines {
 		for _, b := range lines {
-			tp.fast.memo.end = 0
+			tp.fast.(*syslogMatcher).memo.end = 0
 			var g fields
 			tp.match(a, &g)
 			sameAsRegex(t, tp, b)
@@ -227,7 +227,7 @@ func FuzzSyslogMatcherMemo(f *testing.F) {
 	f.Add("Aug 14 11:22:33.1 host x: aaaa", "Aug 14 11:22:33.1234567 2005 x")
 	tp := syslogTemplate(f)
 	f.Fuzz(func(t *testing.T, a, b string) {
-		tp.fast.memo.end = 0
+		tp.fast.(*syslogMatcher).memo.end = 0
 		var g fields
 		tp.match(a, &g)
 		sameAsRegex(t, tp, b)

@@ -52,6 +52,7 @@ type Detector struct {
 	cache struct {
 		tmpl      int
 		text      string
+		fields    [fValue]string // a strptime template's fields
 		sec       int64
 		t         time.Time
 		err       error
@@ -298,14 +299,22 @@ func (d *Detector) found(i, start, end int, fv fields, line string) (Found, bool
 // cachedTime is templateTime, remembering the last answer. The year and
 // day a date leaves out are inferred by comparing whole-second times with
 // now, so within one second of now the same text gives the same time.
+// A strptime template's time depends on its fields alone: dates that
+// differ only in what fail2ban ignores (a fraction of a second) share it.
 func (d *Detector) cachedTime(i int, text string, fv *fields) (time.Time, error) {
 	sec := d.now().Unix()
 	c := &d.cache
-	if c.populated && c.tmpl == i && c.sec == sec && c.text == text {
-		return c.t, c.err
+	byFields := d.Templates[i].kind == kindPattern
+	if c.populated && c.tmpl == i && c.sec == sec {
+		if byFields && c.fields == [fValue]string(fv[:fValue]) || !byFields && c.text == text {
+			return c.t, c.err
+		}
 	}
 	t, err := d.templateTime(d.Templates[i], fv)
 	c.tmpl, c.text, c.sec, c.t, c.err, c.populated = i, text, sec, t, err, true
+	if byFields {
+		c.fields = [fValue]string(fv[:fValue])
+	}
 	return t, err
 }
 

@@ -42,10 +42,16 @@ type Template struct {
 	re     *regexp2.Regexp
 	re2    *regexp.Regexp // the exact RE2 form, when there is one
 	window int            // bytes of a line the RE2 form needs (0: all)
-	fast   *syslogMatcher // a matcher without regex engine, when there is one
+	fast   fastMatcher    // a matcher without regex engine, when there is one
 	// re2Fields and r2Fields map group numbers to field codes (-1: none).
 	re2Fields []int8
 	r2Fields  map[int]int
+}
+
+// fastMatcher matches one template's regex by hand: the date span, or ok
+// false; bail when the regex must decide.
+type fastMatcher interface {
+	match(line string, fv *fields) (start, end int, ok, bail bool)
 }
 
 // fieldOf maps a group name to its field code, or -1.
@@ -170,8 +176,11 @@ func newPatternTemplate(pattern string, now time.Time, first int) (*Template, er
 		p, begin = p[len("{^LN-BEG}"):], "start"
 	}
 	fields := fieldRE(now, first)
-	if pattern == syslogPattern {
+	switch pattern {
+	case syslogPattern:
 		t.fast = &syslogMatcher{years: centurySet(now, first)}
+	case isoPattern:
+		t.fast = &isoMatcher{years: centurySet(now, first)}
 	}
 	var name, regex strings.Builder
 	last := 0
