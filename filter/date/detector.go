@@ -150,12 +150,12 @@ func New(datepattern string, o Options) (*Detector, error) {
 		case strings.Contains(key, "{DATE}"):
 			dup := len(d.Templates) > 0
 			for _, p := range defaultPatterns {
-				t, err := templateFor(p, now, first)
+				t, err := sharedTemplate(p, now, first)
 				if err != nil {
 					return nil, err
 				}
 				wrapped := datePrematch.ReplaceAllLiteralString(l, unboundPattern(patternOf(t)))
-				w, err := templateFor(wrapped, now, first)
+				w, err := sharedTemplate(wrapped, now, first)
 				if err != nil {
 					return nil, err
 				}
@@ -164,7 +164,7 @@ func New(datepattern string, o Options) (*Detector, error) {
 				}
 			}
 		default:
-			t, err := templateFor(l, now, first)
+			t, err := sharedTemplate(l, now, first)
 			if err != nil {
 				return nil, err
 			}
@@ -207,12 +207,12 @@ func unboundPattern(p string) string {
 func defaultTemplates(now time.Time, first int) ([]*Template, error) {
 	var anchored, plain []*Template
 	for _, p := range defaultPatterns {
-		t, err := templateFor(p, now, first)
+		t, err := sharedTemplate(p, now, first)
 		if err != nil {
 			return nil, fmt.Errorf("default template %q: %w", p, err)
 		}
 		if !strings.HasPrefix(t.Name, "{^LN-BEG}") && !strings.HasPrefix(t.Name, "^") {
-			a, err := templateFor("{^LN-BEG}"+patternOf(t), now, first)
+			a, err := sharedTemplate("{^LN-BEG}"+patternOf(t), now, first)
 			if err != nil {
 				return nil, fmt.Errorf("default template {^LN-BEG}%q: %w", p, err)
 			}

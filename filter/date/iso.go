@@ -17,6 +17,8 @@ type isoMatcher struct {
 	bail  bool
 }
 
+func (m *isoMatcher) fresh() fastMatcher { return &isoMatcher{years: m.years} }
+
 // match returns the date span, or ok false; bail reports that the regex
 // must decide.
 func (m *isoMatcher) match(line string, fv *fields) (start, end int, ok, bail bool) {

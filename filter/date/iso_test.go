@@ -104,3 +104,45 @@ func TestCachedTimeByFields(t *testing.T) {
 		}
 	}
 }
+
+// Detectors share the compiled templates but not the hand-written
+// matchers' state: two detectors match concurrently (go test -race).
+func TestDetectorsShareCompiledTemplates(t *testing.T) {
+	opts := Options{Now: func() time.Time { return testNow }, Loc: time.UTC}
+	d1, err1 := New("", opts)
+	d2, err2 := New("", opts)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	fast := 0
+	for i, t1 := range d1.Templates {
+		t2 := d2.Templates[i]
+		if t1 == t2 || t1.re != t2.re || t1.re2 != t2.re2 {
+			t.Fatalf("template %s: not one compiled template", t1.Name)
+		}
+		if t1.fast != nil {
+			fast++
+			if t1.fast == t2.fast {
+				t.Fatalf("template %s: one matcher for two detectors", t1.Name)
+			}
+		}
+	}
+	if fast != 2 {
+		t.Fatalf("%d hand-written matchers, want 2 (syslog, ISO)", fast)
+	}
+	done := make(chan struct{})
+	for _, d := range []*Detector{d1, d2} {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 200 {
+				line := []string{"Aug 14 11:22:33 host x", "2005-08-14 11:22:33.5 x"}[i%2]
+				if f, ok := d.Match(line); !ok || f.Time.IsZero() {
+					t.Errorf("%q: no date", line)
+					return
+				}
+			}
+		}()
+	}
+	<-done
+	<-done
+}

@@ -63,6 +63,8 @@ func isASCIIWord(c byte) bool {
 	return c == '_' || isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 }
 
+func (m *syslogMatcher) fresh() fastMatcher { return &syslogMatcher{years: m.years} }
+
 // match returns the date span, or ok false; bail reports that the regex
 // must decide.
 func (m *syslogMatcher) match(line string, fv *fields) (start, end int, ok, bail bool) {
