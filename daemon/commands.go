@@ -74,13 +74,23 @@ func (d *Daemon) Handle(ctx context.Context, cmd []string) (any, error) {
 	return nil, control.Invalid("Invalid command %q", cmd[0])
 }
 
+// running returns the pipeline. A command that comes while the daemon
+// starts (it answers ping from the moment its socket listens) waits for
+// it, startWait at most.
 func (d *Daemon) running() (*pipeline, error) {
-	p := d.pipeline()
-	if p == nil {
+	if p := d.pipeline(); p != nil {
+		return p, nil
+	}
+	select {
+	case <-d.started:
+		return d.pipeline(), nil
+	case <-time.After(startWait):
 		return nil, control.Invalid("the daemon is starting")
 	}
-	return p, nil
 }
+
+// startWait bounds how long a command waits for the daemon to start.
+const startWait = 10 * time.Second
 
 func (d *Daemon) jail(name string) (*pipeline, *jailRT, error) {
 	p, err := d.running()

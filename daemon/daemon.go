@@ -103,10 +103,13 @@ type Daemon struct {
 	blacklist *xdp.Blacklist
 	table     *nft.Table
 
-	mu   sync.RWMutex // guards cur and cfg
-	cur  *pipeline
-	cfg  *config.Config
-	stop chan stopRequest
+	mu  sync.RWMutex // guards cur and cfg
+	cur *pipeline
+	// started is closed when the first pipeline runs.
+	started     chan struct{}
+	startedOnce sync.Once
+	cfg         *config.Config
+	stop        chan stopRequest
 	// reload asks Run to build the pipeline again.
 	reload chan reloadRequest
 	fatal  chan error
@@ -164,7 +167,7 @@ func New(o Options) (*Daemon, error) {
 		o.Metrics = NewMetrics()
 	}
 	return &Daemon{o: o, log: o.Log, cfg: o.Config,
-		stop: make(chan stopRequest, 1), reload: make(chan reloadRequest), fatal: make(chan error, 16),
+		started: make(chan struct{}), stop: make(chan stopRequest, 1), reload: make(chan reloadRequest), fatal: make(chan error, 16),
 		dns: &dns.Resolver{Now: o.Clock.Now}}, nil
 }
 
@@ -320,6 +323,7 @@ func (d *Daemon) setPipeline(p *pipeline) {
 	d.mu.Lock()
 	d.cur = p
 	d.mu.Unlock()
+	d.startedOnce.Do(func() { close(d.started) })
 }
 
 func (d *Daemon) pipeline() *pipeline {

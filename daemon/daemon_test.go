@@ -448,3 +448,57 @@ func TestSessionsAcrossWorkers(t *testing.T) {
 	appendLines(noise + strings.Repeat("app[42]: auth failed\n", 3) + noise)
 	waitFor(t, "a ban from the session", func() bool { return banned(t, d, "app") == "192.0.2.42" })
 }
+
+// TestFileStreamsStartWithDaemon: a jail's stream on a file named without
+// wildcards (its compiled filter) exists once the daemon is ready, before
+// the file has a line; one on a pattern waits for the files it matches.
+func TestFileStreamsStartWithDaemon(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "auth.log")
+	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exact := testJail("exact", filepath.Join(dir, "acts"))
+	exact.LogPaths = []config.LogPath{{Path: logPath}}
+	glob := testJail("glob", filepath.Join(dir, "acts"))
+	glob.LogPaths = []config.LogPath{{Path: filepath.Join(dir, "other*.log")}}
+	d, _ := run(t, &config.Config{Jails: []*config.Jail{exact, glob}}, nil)
+	m := d.o.Metrics
+	m.mu.Lock()
+	_, haveExact := m.sources["files:exact"]
+	_, haveGlob := m.sources["files:glob"]
+	m.mu.Unlock()
+	if !haveExact || haveGlob {
+		t.Fatalf("streams at start: exact %v (want true), glob %v (want false)", haveExact, haveGlob)
+	}
+}
+
+// TestCommandWaitsForStart: a command that comes before the daemon's
+// pipeline runs (ping already answers) waits for it instead of failing.
+func TestCommandWaitsForStart(t *testing.T) {
+	dir := t.TempDir()
+	j := testJail("sshd", filepath.Join(dir, "acts"))
+	j.LogPaths = []config.LogPath{{Path: filepath.Join(dir, "auth.log")}}
+	d, err := New(Options{Config: &config.Config{Jails: []*config.Jail{j}}, DBFile: "none", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan error, 1)
+	go func() {
+		_, err := d.Handle(context.Background(), []string{"status"})
+		answer <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the command waits before Run starts
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case err := <-answer:
+		if err != nil {
+			t.Fatalf("status while starting: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("status did not answer")
+	}
+}

@@ -133,6 +133,19 @@ func (p *pipeline) startFiles(ctx context.Context, jails []*jailRT) error {
 		route[path] = s
 		return s, nil
 	}
+	// The streams of files named without wildcards start now rather than
+	// on their first lines: compiling their filters must not delay the
+	// first bans.
+	for _, pa := range paths {
+		if !hasGlobMeta(pa.Glob) {
+			if _, err := routeOf(pa.Glob); err != nil {
+				for _, in := range inputs {
+					close(in)
+				}
+				return err
+			}
+		}
+	}
 	p.srcWG.Add(2)
 	go func() {
 		defer p.srcWG.Done()
@@ -166,6 +179,9 @@ func (p *pipeline) startFiles(ctx context.Context, jails []*jailRT) error {
 	}()
 	return nil
 }
+
+// hasGlobMeta reports whether a log path is a pattern (filepath.Match).
+func hasGlobMeta(path string) bool { return strings.ContainsAny(path, "*?[\\") }
 
 func journalMatchKey(m [][]string) string {
 	var parts []string
