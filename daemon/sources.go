@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -300,12 +301,23 @@ func (s *stream) readRing(ctx context.Context, rd *ringbuf.Reader, lo, hi int, n
 		w := rd.NewWaiter()
 		defer w.Close()
 		var lines ringbuf.Lines
+		idle := 0
 		for ctx.Err() == nil {
 			lines.Reset()
 			if rd.ReadRange(lo, hi, 4096, true, &lines) == 0 {
+				// Look again after the goroutines waiting for this P
+				// (those processing the last batch) before sleeping: a
+				// wake-up reaches a busy process only once a P runs dry.
+				if idle < ringYields {
+					idle++
+					runtime.Gosched()
+					continue
+				}
+				idle = 0
 				w.Wait(ringWait)
 				continue
 			}
+			idle = 0
 			select {
 			case batches <- source.Batch{Source: src, Lines: lines.Strings()}:
 			case <-ctx.Done():
@@ -317,6 +329,10 @@ func (s *stream) readRing(ctx context.Context, rd *ringbuf.Reader, lo, hi int, n
 	s.run(ctx, batches)
 	reader.Wait()
 }
+
+// ringYields is how many times an empty ring is read again, each after
+// the other runnable goroutines, before its reader sleeps.
+const ringYields = 16
 
 // ringWait bounds a ring reader's sleep: how soon it sees the daemon stop,
 // and the latency with a writer that does not wake readers.
