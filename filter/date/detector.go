@@ -306,7 +306,7 @@ func (d *Detector) cachedTime(i int, text string, fv *fields) (time.Time, error)
 	c := &d.cache
 	byFields := d.Templates[i].kind == kindPattern
 	if c.populated && c.tmpl == i && c.sec == sec {
-		if byFields && c.fields == [fValue]string(fv[:fValue]) || !byFields && c.text == text {
+		if c.text == text || byFields && c.fields == [fValue]string(fv[:fValue]) {
 			return c.t, c.err
 		}
 	}
