@@ -112,7 +112,7 @@ func (d *Daemon) Snapshot() Snapshot {
 	var s Snapshot
 	if p := d.pipeline(); p != nil {
 		for _, n := range p.names() {
-			st := p.rt[n].j.Status()
+			st := p.rt[n].j.Counts()
 			s.Jails = append(s.Jails, JailStat{n, st.CurrentlyFailed, st.TotalFailed, st.CurrentlyBanned, st.TotalBanned, st.Evicted})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -148,6 +149,14 @@ func TestBanAtMaxRetryAndUnbanOnTime(t *testing.T) {
 	tk, ok := h.jail.Banned("192.0.2.1")
 	if !ok || tk.Failures != 3 || len(tk.Matches) != 3 || tk.Count != 1 || tk.Time != float64(t0.Unix()-10) {
 		t.Fatalf("ticket %+v", tk)
+	}
+	// Counts is Status without the list.
+	st, c := h.jail.Status(), h.jail.Counts()
+	if st.CurrentlyBanned != 1 || len(st.Banned) != 1 || st.Banned[0] != "192.0.2.1" || c.Banned != nil {
+		t.Fatalf("status %+v, counts %+v", st, c)
+	}
+	if st.Banned = nil; !reflect.DeepEqual(st, c) {
+		t.Fatalf("status %+v, counts %+v", st, c)
 	}
 	// More failures of a banned address are never queued again.
 	for i := range 5 {
