@@ -21,6 +21,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"log"
 	"net/netip"
 	"os"
@@ -53,6 +54,7 @@ type config struct {
 	noFail2ban bool
 	noBehind   bool
 	pin        bool
+	layout     string
 	keep       bool
 }
 
@@ -69,7 +71,8 @@ func main() {
 	flag.StringVar(&c.bin, "f2bx", "", "f2bx binary (default: built into a temp folder)")
 	flag.StringVar(&c.out, "out", ".cache/flood", "folder for the JSON results and plots")
 	flag.BoolVar(&c.noFail2ban, "no-fail2ban", false, "run f2bx only")
-	flag.BoolVar(&c.pin, "pin", true, "run the generator and the server on CPU 0 and the IPS on CPU 1 (as if the flood came from another machine)")
+	flag.BoolVar(&c.pin, "pin", true, "give the generator CPU 0 and the IPS CPU 1 (as if the flood came from another machine)")
+	flag.StringVar(&c.layout, "layout", layoutAttacker, "with -pin, where the server runs: "+layoutHost+" (on CPU 1 with the IPS, as on one host) or "+layoutAttacker+" (on CPU 0 with the generator)")
 	flag.BoolVar(&c.keep, "keep", false, "keep each run's folder (configuration, logs) and print where")
 	flag.BoolVar(&c.noBehind, "no-behind", false, "do not ask the IPS how many lines it read (its metrics, fail2ban's log)")
 	flag.Parse()
@@ -79,15 +82,51 @@ func main() {
 	if why := netns.Available(); why != "" {
 		log.Fatal(why)
 	}
+	if c.layout != layoutHost && c.layout != layoutAttacker {
+		log.Fatalf("-layout: %q is neither %s nor %s", c.layout, layoutHost, layoutAttacker)
+	}
 	if c.pin {
 		if runtime.NumCPU() < 2 {
 			c.pin = false
-		} else if out, err := exec.Command("taskset", "-a", "-p", "-c", "0", strconv.Itoa(os.Getpid())).CombinedOutput(); err != nil {
-			log.Fatalf("taskset: %v: %s", err, out)
+		} else if c.layout == layoutAttacker {
+			if out, err := exec.Command("taskset", "-a", "-p", "-c", "0", strconv.Itoa(os.Getpid())).CombinedOutput(); err != nil {
+				log.Fatalf("taskset: %v: %s", err, out)
+			}
 		}
 	}
 	if err := run(c); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// Layouts of the server: on the IPS's CPU, as on one host under attack
+// from another machine (the generator's thread alone has CPU 0), or on
+// the generator's CPU (the whole bench process on CPU 0).
+const (
+	layoutHost     = "host"
+	layoutAttacker = "attacker"
+)
+
+// cpus returns the CPUs the generator's and the server's threads are
+// pinned to, -1 for none (the process's own affinity).
+func (c config) cpus() (gen, srv int) {
+	if !c.pin || c.layout != layoutHost {
+		return -1, -1
+	}
+	return 0, 1
+}
+
+// pinThread locks the calling goroutine to its thread and the thread to
+// cpu; nothing for cpu < 0.
+func pinThread(cpu int) {
+	if cpu < 0 {
+		return
+	}
+	runtime.LockOSThread()
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		log.Printf("pinning a thread to CPU %d: %v", cpu, err)
 	}
 }
 
@@ -239,7 +278,8 @@ func runOnce(c config, lab *netns.Lab, pkg *fail2banpkg.Package, name, source st
 		defer ringbuf.Remove(spec.ring)
 		defer ring.Close()
 	}
-	srv, err := newServer(clients, c.maxRetry, spec.logPath, ring)
+	genCPU, srvCPU := c.cpus()
+	srv, err := newServer(clients, c.maxRetry, spec.logPath, ring, srvCPU)
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +334,7 @@ func runOnce(c config, lab *netns.Lab, pkg *fail2banpkg.Package, name, source st
 	start := time.Now()
 	genDone := make(chan struct{})
 	go func() {
+		pinThread(genCPU)
 		gen.run(rate, c.dur, interrupted)
 		close(genDone)
 	}()

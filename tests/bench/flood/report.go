@@ -207,7 +207,10 @@ func writeJSON(path string, r *result) error {
 func printSummary(w io.Writer, c config, rs []*result) {
 	fmt.Fprintf(w, "\nflood: %d IPv4 + %d IPv6 flooding clients, %d valid requests/s, maxretry %d, bantime %s, %s per run\n",
 		c.clients4, c.clients6, c.validRate, c.maxRetry, c.banTime, c.dur)
-	if c.pin {
+	switch _, srv := c.cpus(); {
+	case srv >= 0:
+		fmt.Fprintln(w, "generator on CPU 0, the server and the IPS on CPU 1")
+	case c.pin:
 		fmt.Fprintln(w, "generator and server on CPU 0, the IPS on CPU 1")
 	}
 	fmt.Fprintln(w)

@@ -49,10 +49,11 @@ type server struct {
 	bursts [][]burst // per client; the last is open
 	conns  []net.PacketConn
 	wg     sync.WaitGroup
+	cpu    int // the serving threads' CPU, -1 for any
 }
 
-func newServer(clients []netip.Addr, maxRetry int, logPath string, ring *ringbuf.Ring) (*server, error) {
-	s := &server{maxRetry: maxRetry, index: map[netip.Addr]int{}, bursts: make([][]burst, len(clients))}
+func newServer(clients []netip.Addr, maxRetry int, logPath string, ring *ringbuf.Ring, cpu int) (*server, error) {
+	s := &server{maxRetry: maxRetry, index: map[netip.Addr]int{}, bursts: make([][]burst, len(clients)), cpu: cpu}
 	for i, c := range clients {
 		s.index[c] = i
 	}
@@ -107,6 +108,7 @@ func forceRcvBuf(c net.PacketConn, n int) {
 
 func (s *server) serve(c net.PacketConn) {
 	defer s.wg.Done()
+	pinThread(s.cpu)
 	// ipv4.PacketConn's ReadBatch is recvmmsg for either family.
 	pc := ipv4.NewPacketConn(c)
 	const batch = 64
