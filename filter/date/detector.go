@@ -247,7 +247,7 @@ func (d *Detector) Match(line string) (Found, bool) {
 		i := d.last - 1
 		if t := d.Templates[i]; t.Anchored() {
 			if s, e, ok := t.match(line, &d.fv); ok {
-				return d.found(i, s, e, d.fv, line)
+				return d.found(i, s, e, &d.fv, line)
 			}
 		}
 	}
@@ -267,7 +267,7 @@ func (d *Detector) Match(line string) (Found, bool) {
 	if bestIdx < 0 {
 		return Found{}, false
 	}
-	return d.found(bestIdx, bestStart, bestEnd, d.best, line)
+	return d.found(bestIdx, bestStart, bestEnd, &d.best, line)
 }
 
 // Freeze makes t "now" for the matches that follow, until Freeze with
@@ -282,14 +282,14 @@ func (d *Detector) now() time.Time {
 	return d.Now()
 }
 
-func (d *Detector) found(i, start, end int, fv fields, line string) (Found, bool) {
+func (d *Detector) found(i, start, end int, fv *fields, line string) (Found, bool) {
 	d.Hits[i]++
 	d.last = i + 1
 	f := Found{Start: start, End: end, Template: i}
 	if start == end {
 		return f, true
 	}
-	t, err := d.cachedTime(i, line[start:end], &fv)
+	t, err := d.cachedTime(i, line[start:end], fv)
 	if err == nil {
 		f.Time = t
 	}
