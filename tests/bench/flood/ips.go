@@ -125,7 +125,10 @@ failregex = ['^\s*Invalid request from <ADDR>\s*$']
 	}
 	p.processed = func() int64 { return f2bxLines(s.dut, metrics) }
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && p.running(); time.Sleep(50 * time.Millisecond) {
-		if exec.Command(bin, "ping", "-s", sock, "--timeout", "1s").Run() == nil && p.processed() >= 0 {
+		// Ready once the jail runs (its filters compiled, its sources
+		// read), as fail2ban below once it logs the jail started: ping
+		// answers from the moment the socket listens.
+		if exec.Command(bin, "status", "flood", "-s", sock, "--timeout", "1s").Run() == nil && p.processed() >= 0 {
 			return p, nil
 		}
 	}
