@@ -255,11 +255,14 @@ func sameAsRegex(t *testing.T, tp *Template, line string) {
 	}
 }
 
-func FuzzSyslogMatcher(f *testing.F) {
-	for _, l := range syslogLines {
+func FuzzSyslogMatcher(f *testing.F) { fuzzAgainstRegex(f, syslogTemplate(f), syslogLines) }
+
+// fuzzAgainstRegex fuzzes a template's hand-written matcher against its
+// regex, from seed lines.
+func fuzzAgainstRegex(f *testing.F, tp *Template, seeds []string) {
+	for _, l := range seeds {
 		f.Add(l)
 	}
-	tp := syslogTemplate(f)
 	f.Fuzz(func(t *testing.T, line string) {
 		sameAsRegex(t, tp, line)
 	})

@@ -58,61 +58,28 @@ func (m *isoMatcher) year(p int) (int, bool) {
 	return 0, false
 }
 
-// month: 0?[1-9] | 1[0-2], then the same separator.
+// month: %m, then the same separator.
 func (m *isoMatcher) month(p int, sep byte) (int, bool) {
-	l := m.line
-	try := func(n int) (int, bool) {
-		if p+n < len(l) && l[p+n] == sep {
+	a := monthAlts(m.line, p)
+	for _, n := range a.list() {
+		if followedBy(m.line, p+n, sep) {
 			if e, ok := m.day(p + n + 1); ok {
-				m.fv[fm] = l[p : p+n]
+				m.fv[fm] = m.line[p : p+n]
 				return e, true
 			}
 		}
-		return 0, false
-	}
-	if p+1 < len(l) && l[p] == '0' && l[p+1] >= '1' && l[p+1] <= '9' {
-		if e, ok := try(2); ok {
-			return e, true
-		}
-	}
-	if p < len(l) && l[p] >= '1' && l[p] <= '9' {
-		if e, ok := try(1); ok {
-			return e, true
-		}
-	}
-	if p+1 < len(l) && l[p] == '1' && l[p+1] >= '0' && l[p+1] <= '2' {
-		return try(2)
 	}
 	return 0, false
 }
 
-// day: [1-2]\d | [0 ]?[1-9] | 3[0-1], then "T", "  " or " ".
+// day: %d, then the time's separator.
 func (m *isoMatcher) day(p int) (int, bool) {
-	l := m.line
-	try := func(n int) (int, bool) {
+	a := dayAlts(m.line, p)
+	for _, n := range a.list() {
 		if e, ok := m.timeSep(p + n); ok {
-			m.fv[fd] = l[p : p+n]
+			m.fv[fd] = m.line[p : p+n]
 			return e, true
 		}
-		return 0, false
-	}
-	if p+1 < len(l) && (l[p] == '1' || l[p] == '2') && isDigit(l[p+1]) {
-		if e, ok := try(2); ok {
-			return e, true
-		}
-	}
-	if p+1 < len(l) && (l[p] == '0' || l[p] == ' ') && l[p+1] >= '1' && l[p+1] <= '9' {
-		if e, ok := try(2); ok {
-			return e, true
-		}
-	}
-	if p < len(l) && l[p] >= '1' && l[p] <= '9' {
-		if e, ok := try(1); ok {
-			return e, true
-		}
-	}
-	if p+1 < len(l) && l[p] == '3' && (l[p+1] == '0' || l[p+1] == '1') {
-		return try(2)
 	}
 	return 0, false
 }
@@ -137,47 +104,27 @@ func (m *isoMatcher) timeSep(p int) (int, bool) {
 	return m.hour(p + 1)
 }
 
-// hour: [0-1]?\d | 2[0-3], then ":".
+// hour: %H, then ":".
 func (m *isoMatcher) hour(p int) (int, bool) {
-	l := m.line
-	try := func(n int) (int, bool) {
-		if p+n < len(l) && l[p+n] == ':' {
+	a := isoHourAlts(m.line, p)
+	for _, n := range a.list() {
+		if followedBy(m.line, p+n, ':') {
 			if e, ok := m.minute(p + n + 1); ok {
-				m.fv[fH] = l[p : p+n]
+				m.fv[fH] = m.line[p : p+n]
 				return e, true
 			}
 		}
-		return 0, false
-	}
-	if p+1 < len(l) && (l[p] == '0' || l[p] == '1') && isDigit(l[p+1]) {
-		if e, ok := try(2); ok {
-			return e, true
-		}
-	}
-	if p < len(l) && isDigit(l[p]) {
-		if e, ok := try(1); ok {
-			return e, true
-		}
-	}
-	if p+1 < len(l) && l[p] == '2' && l[p+1] >= '0' && l[p+1] <= '3' {
-		return try(2)
 	}
 	return 0, false
 }
 
-// minute: [0-5]?\d, then ":".
+// minute: %M, then ":".
 func (m *isoMatcher) minute(p int) (int, bool) {
-	l := m.line
-	for _, n := range [...]int{2, 1} {
-		if n == 2 && (p+1 >= len(l) || l[p] < '0' || l[p] > '5' || !isDigit(l[p+1])) {
-			continue
-		}
-		if n == 1 && (p >= len(l) || !isDigit(l[p])) {
-			continue
-		}
-		if p+n < len(l) && l[p+n] == ':' {
+	a := minuteAlts(m.line, p)
+	for _, n := range a.list() {
+		if followedBy(m.line, p+n, ':') {
 			if e, ok := m.second(p + n + 1); ok {
-				m.fv[fM] = l[p : p+n]
+				m.fv[fM] = m.line[p : p+n]
 				return e, true
 			}
 		}
@@ -185,28 +132,14 @@ func (m *isoMatcher) minute(p int) (int, bool) {
 	return 0, false
 }
 
-// second: [0-5]?\d | 6[0-1].
+// second: %S.
 func (m *isoMatcher) second(p int) (int, bool) {
-	l := m.line
-	try := func(n int) (int, bool) {
+	a := secondAlts(m.line, p)
+	for _, n := range a.list() {
 		if e, ok := m.fraction(p + n); ok {
-			m.fv[fS] = l[p : p+n]
+			m.fv[fS] = m.line[p : p+n]
 			return e, true
 		}
-		return 0, false
-	}
-	if p+1 < len(l) && l[p] >= '0' && l[p] <= '5' && isDigit(l[p+1]) {
-		if e, ok := try(2); ok {
-			return e, true
-		}
-	}
-	if p < len(l) && isDigit(l[p]) {
-		if e, ok := try(1); ok {
-			return e, true
-		}
-	}
-	if p+1 < len(l) && l[p] == '6' && (l[p+1] == '0' || l[p+1] == '1') {
-		return try(2)
 	}
 	return 0, false
 }

@@ -132,36 +132,15 @@ func (m *syslogMatcher) month(p int) (int, bool) {
 	return 0, false
 }
 
-// day: [1-2]\d | [0 ]?[1-9] | 3[0-1], then " ".
+// day: %d, then " ".
 func (m *syslogMatcher) day(p int) (int, bool) {
-	l := m.line
-	try := func(n int) (int, bool) {
-		if p+n < len(l) && l[p+n] == ' ' {
+	a := dayAlts(m.line, p)
+	for _, n := range a.list() {
+		if followedBy(m.line, p+n, ' ') {
 			if e, ok := m.hour(p + n + 1); ok {
-				m.fv[fd] = l[p : p+n]
+				m.fv[fd] = m.line[p : p+n]
 				return e, true
 			}
-		}
-		return 0, false
-	}
-	if p+1 < len(l) && (l[p] == '1' || l[p] == '2') && isDigit(l[p+1]) {
-		if e, ok := try(2); ok {
-			return e, true
-		}
-	}
-	if p+1 < len(l) && (l[p] == '0' || l[p] == ' ') && l[p+1] >= '1' && l[p+1] <= '9' {
-		if e, ok := try(2); ok {
-			return e, true
-		}
-	}
-	if p < len(l) && l[p] >= '1' && l[p] <= '9' {
-		if e, ok := try(1); ok {
-			return e, true
-		}
-	}
-	if p+1 < len(l) && l[p] == '3' && (l[p+1] == '0' || l[p+1] == '1') {
-		if e, ok := try(2); ok {
-			return e, true
 		}
 	}
 	return 0, false
@@ -196,19 +175,13 @@ func (m *syslogMatcher) hour(p int) (int, bool) {
 	return 0, false
 }
 
-// minute: [0-5]?\d then ":".
+// minute: %M, then ":".
 func (m *syslogMatcher) minute(p int) (int, bool) {
-	l := m.line
-	for _, n := range []int{2, 1} {
-		if n == 2 && (p+1 >= len(l) || l[p] < '0' || l[p] > '5' || !isDigit(l[p+1])) {
-			continue
-		}
-		if n == 1 && (p >= len(l) || !isDigit(l[p])) {
-			continue
-		}
-		if p+n < len(l) && l[p+n] == ':' {
+	a := minuteAlts(m.line, p)
+	for _, n := range a.list() {
+		if followedBy(m.line, p+n, ':') {
 			if e, ok := m.second(p + n + 1); ok {
-				m.fv[fM] = l[p : p+n]
+				m.fv[fM] = m.line[p : p+n]
 				return e, true
 			}
 		}
@@ -216,28 +189,12 @@ func (m *syslogMatcher) minute(p int) (int, bool) {
 	return 0, false
 }
 
-// second: [0-5]?\d | 6[0-1].
+// second: %S.
 func (m *syslogMatcher) second(p int) (int, bool) {
-	l := m.line
-	try := func(n int) (int, bool) {
+	a := secondAlts(m.line, p)
+	for _, n := range a.list() {
 		if e, ok := m.fraction(p + n); ok {
-			m.fv[fS] = l[p : p+n]
-			return e, true
-		}
-		return 0, false
-	}
-	if p+1 < len(l) && l[p] >= '0' && l[p] <= '5' && isDigit(l[p+1]) {
-		if e, ok := try(2); ok {
-			return e, true
-		}
-	}
-	if p < len(l) && isDigit(l[p]) {
-		if e, ok := try(1); ok {
-			return e, true
-		}
-	}
-	if p+1 < len(l) && l[p] == '6' && (l[p+1] == '0' || l[p+1] == '1') {
-		if e, ok := try(2); ok {
+			m.fv[fS] = m.line[p : p+n]
 			return e, true
 		}
 	}
