@@ -58,5 +58,25 @@ func monthAlts(l string, p int) (a alts) {
 	return a
 }
 
+// minuteSecond matches "%M:%S" at p and then rest (what follows the
+// seconds), and records the two fields.
+func minuteSecond(l string, fv *fields, p int, rest func(int) (int, bool)) (int, bool) {
+	a := minuteAlts(l, p)
+	for _, n := range a.list() {
+		if !followedBy(l, p+n, ':') {
+			continue
+		}
+		q := p + n + 1
+		b := secondAlts(l, q)
+		for _, k := range b.list() {
+			if e, ok := rest(q + k); ok {
+				fv[fM], fv[fS] = l[p:p+n], l[q:q+k]
+				return e, true
+			}
+		}
+	}
+	return 0, false
+}
+
 // followedBy reports whether l has c at p.
 func followedBy(l string, p int, c byte) bool { return p < len(l) && l[p] == c }

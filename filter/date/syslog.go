@@ -165,37 +165,11 @@ func (m *syslogMatcher) hour(p int) (int, bool) {
 				continue
 			}
 			if q+n < len(l) && l[q+n] == ':' {
-				if e, ok := m.minute(q + n + 1); ok {
+				if e, ok := minuteSecond(m.line, m.fv, q+n+1, m.fraction); ok {
 					m.fv[fH] = l[q : q+n]
 					return e, true
 				}
 			}
-		}
-	}
-	return 0, false
-}
-
-// minute: %M, then ":".
-func (m *syslogMatcher) minute(p int) (int, bool) {
-	a := minuteAlts(m.line, p)
-	for _, n := range a.list() {
-		if followedBy(m.line, p+n, ':') {
-			if e, ok := m.second(p + n + 1); ok {
-				m.fv[fM] = m.line[p : p+n]
-				return e, true
-			}
-		}
-	}
-	return 0, false
-}
-
-// second: %S.
-func (m *syslogMatcher) second(p int) (int, bool) {
-	a := secondAlts(m.line, p)
-	for _, n := range a.list() {
-		if e, ok := m.fraction(p + n); ok {
-			m.fv[fS] = m.line[p : p+n]
-			return e, true
 		}
 	}
 	return 0, false
