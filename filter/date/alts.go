@@ -78,5 +78,16 @@ func minuteSecond(l string, fv *fields, p int, rest func(int) (int, bool)) (int,
 	return 0, false
 }
 
+// lineStart returns where a start-of-line template's date may begin,
+// after ^(?:\W{0,2})?: the up to two non-word characters in front (ok
+// false when there are more).
+func lineStart(line string) (int, bool) {
+	k := 0
+	for k < len(line) && k < 3 && !isASCIIWord(line[k]) {
+		k++
+	}
+	return k, k <= 2
+}
+
 // followedBy reports whether l has c at p.
 func followedBy(l string, p int, c byte) bool { return p < len(l) && l[p] == c }

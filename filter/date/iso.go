@@ -26,12 +26,8 @@ func (m *isoMatcher) match(line string, fv *fields) (start, end int, ok, bail bo
 		return 0, 0, false, true
 	}
 	m.line, m.fv, m.bail = line, fv, false
-	// ^(?:\W{0,2})? then a digit.
-	k := 0
-	for k < len(line) && k < 3 && !isASCIIWord(line[k]) {
-		k++
-	}
-	if k > 2 {
+	k, ok := lineStart(line)
+	if !ok {
 		return 0, 0, false, false
 	}
 	*fv = fields{}

@@ -80,12 +80,8 @@ func (m *syslogMatcher) match(line string, fv *fields) (start, end int, ok, bail
 		}
 	}
 	m.line, m.fv, m.bail = line, fv, false
-	// ^(?:\W{0,2})? then a letter: the non-word characters in front.
-	k := 0
-	for k < len(line) && k < 3 && !isASCIIWord(line[k]) {
-		k++
-	}
-	if k > 2 {
+	k, ok := lineStart(line)
+	if !ok {
 		return 0, 0, false, false
 	}
 	*fv = fields{}
