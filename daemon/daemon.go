@@ -105,10 +105,10 @@ type Daemon struct {
 
 	mu  sync.RWMutex // guards cur and cfg
 	cur *pipeline
+	cfg *config.Config
 	// started is closed when the first pipeline runs.
 	started     chan struct{}
 	startedOnce sync.Once
-	cfg         *config.Config
 	stop        chan stopRequest
 	// reload asks Run to build the pipeline again.
 	reload chan reloadRequest
