@@ -21,7 +21,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"log"
 	"net/netip"
 	"os"
@@ -37,6 +36,7 @@ import (
 	"github.com/f2bx/f2bx/internal/netns"
 	"github.com/f2bx/f2bx/ringbuf"
 	"github.com/f2bx/f2bx/tests/fail2banpkg"
+	"golang.org/x/sys/unix"
 )
 
 // config is one bench invocation's parameters.
