@@ -552,7 +552,7 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 		if stop {
 			return out
 		}
-		if out, stop = f.appendFailures(out, i, r, fail, session, when); stop || !f.o.CheckAll {
+		if out, stop = f.appendFailures(out, i, fail, session, when); stop || !f.o.CheckAll {
 			break
 		}
 	}
@@ -562,7 +562,7 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 // failureIDs picks the failure id: <F-ID>, else the IPv4, IPv6 or DNS
 // address. pending is true for a multi-line session without one yet. The
 // ids are valid until the next call.
-func (f *Filter) failureIDs(fail *fields.Set, r *Regex, hasMLFID bool) (ids []string, pending bool) {
+func (f *Filter) failureIDs(fail *fields.Set) (ids []string, pending bool) {
 	one := func(id string) []string {
 		f.ids = append(f.ids[:0], id)
 		return f.ids

@@ -142,12 +142,11 @@ func (f *Filter) ignored(buf string) bool {
 // still without an address when pending ones are dropped).
 func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (_ []Failure, stop bool) {
 	f.FailCounts[h.regex]++
-	r := f.Fail[h.regex]
 	fail, session, stop := f.intoSession(h.fail, []string{tl.matched()})
 	if stop {
 		return out, true
 	}
-	return f.appendFailures(out, h.regex, r, fail, session, when)
+	return f.appendFailures(out, h.regex, fail, session, when)
 }
 
 // intoSession merges a match's fields, with the lines it matched, into
@@ -178,8 +177,8 @@ func sessionID(fail *fields.Set) (string, bool) {
 
 // appendFailures appends a matched failregex's failures, one per failure
 // id (a DNS name may resolve to several addresses).
-func (f *Filter) appendFailures(out []Failure, i int, r *Regex, fail *fields.Set, session bool, when time.Time) (_ []Failure, stop bool) {
-	ids, pending := f.failureIDs(fail, r, session)
+func (f *Filter) appendFailures(out []Failure, i int, fail *fields.Set, session bool, when time.Time) (_ []Failure, stop bool) {
+	ids, pending := f.failureIDs(fail)
 	host := ""
 	if len(ids) == 1 && ids[0] == "" && !pending {
 		host = fail.Str("dns")

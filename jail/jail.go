@@ -19,14 +19,13 @@ import (
 	"time"
 
 	"github.com/f2bx/f2bx/clock"
+	"github.com/f2bx/f2bx/filter/fields"
 	"github.com/f2bx/f2bx/internal/netaddr"
 	"github.com/f2bx/f2bx/jail/bantime"
 	"github.com/f2bx/f2bx/jail/failtable"
 	"github.com/f2bx/f2bx/jail/ignore"
 	"github.com/f2bx/f2bx/jail/schedule"
 	"github.com/f2bx/f2bx/store"
-
-	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // Failure is one failure found by a filter.

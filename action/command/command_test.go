@@ -16,9 +16,8 @@ import (
 	"time"
 
 	"github.com/f2bx/f2bx/config"
-	"github.com/f2bx/f2bx/jail"
-
 	"github.com/f2bx/f2bx/filter/fields"
+	"github.com/f2bx/f2bx/jail"
 )
 
 func recording(t *testing.T, dir string, extra ...config.Option) config.Action {

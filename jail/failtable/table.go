@@ -11,9 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sys/cpu"
-
 	"github.com/f2bx/f2bx/filter/fields"
+	"golang.org/x/sys/cpu"
 )
 
 // Data is what a ticket carries beyond its counts: the fields the filter

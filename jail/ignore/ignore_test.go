@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/f2bx/f2bx/clock"
-
 	"github.com/f2bx/f2bx/filter/fields"
 )
 

@@ -15,10 +15,9 @@ import (
 
 	"github.com/f2bx/f2bx/action/command"
 	"github.com/f2bx/f2bx/config/load"
+	"github.com/f2bx/f2bx/filter/fields"
 	"github.com/f2bx/f2bx/jail"
 	"github.com/f2bx/f2bx/tests/fail2banpkg"
-
-	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // actionTicket is a ban as both sides build it.
