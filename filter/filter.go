@@ -81,8 +81,9 @@ type Filter struct {
 	// memory, for ProcessLines.
 	alone       *Group
 	prepared    Prepared
-	hitBuf      []hit // ProcessLine's hits, reused
-	IgnoreCount []int // matches per ignoreregex
+	hitBuf      []hit     // ProcessLine's hits, reused
+	merged      []Failure // Merge's failures of one line, reused
+	IgnoreCount []int     // matches per ignoreregex
 	// spans hold the offsets of searchLine's prefregex and failregex
 	// matches, reused from line to line; ids, failureIDs' result.
 	spans [2][]int
@@ -375,14 +376,14 @@ func skippedLines(m *Match) []string {
 // fillGroups sets a match's named groups in dst (nil for a group that did
 // not take part), skipping skip; an alt_NAME group fills NAME when the
 // regex's own NAME is empty, as fail2ban resolves them before merging the
-// prefregex's groups in.
-func fillGroups(dst *fields.Set, r *Regex, m *Match, skip string) {
+// prefregex's groups in. Texts go through c (see lineCopy.keep).
+func fillGroups(dst *fields.Set, r *Regex, m *Match, skip string, c *lineCopy) {
 	for k, n := range r.named {
 		if n == skip {
 			continue
 		}
 		if s, ok := m.text(r.namedIdx[k]); ok {
-			dst.SetText(n, s)
+			dst.SetText(n, c.keep(s))
 		} else {
 			dst.Set(n, nil)
 		}
@@ -394,7 +395,7 @@ func fillGroups(dst *fields.Set, r *Regex, m *Match, skip string) {
 			own, _ = m.text(a.mainIdx)
 		}
 		if v != "" && own == "" {
-			dst.SetText(a.main, v)
+			dst.SetText(a.main, c.keep(v))
 		}
 	}
 	// tuple_NAME groups join NAME into a tuple, in the order of their
@@ -402,7 +403,7 @@ func fillGroups(dst *fields.Set, r *Regex, m *Match, skip string) {
 	for _, g := range r.tuples {
 		var v any
 		if s, ok := m.text(g.idx); ok {
-			v = s
+			v = c.keep(s)
 		}
 		if t, ok := dst.Get(g.main).(Tuple); ok {
 			dst.Set(g.main, append(t, v))
@@ -478,7 +479,7 @@ func (f *Filter) ignoreLine(buf string, org []tupleLine, fr *searchResult) int {
 // set in regexes (all past the 64th) are tried.
 func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes uint64) []Failure {
 	if f.maxLines == 1 {
-		hits := f.searchLine(f.hitBuf[:0], 0, tl, when, noDate, regexes)
+		hits := f.searchLine(f.hitBuf[:0], 0, tl, "", when, noDate, regexes)
 		f.hitBuf = hits[:0]
 		var out []Failure
 		for k := range hits {
@@ -548,7 +549,7 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 		}
 		f.FailCounts[i]++
 		f.buf, valid = fr.unmatched, false
-		fail, session, stop := f.intoSession(groupFields(pre, preRe, r, &fr.m), linesOf(fr.matched))
+		fail, session, stop := f.intoSession(groupFields(pre, preRe, r, &fr.m, nil), linesOf(fr.matched))
 		if stop {
 			return out
 		}

@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // Group runs the filters of the jails that read one log source over the
@@ -121,7 +122,8 @@ func (g *Group) Clone() (*Group, error) {
 }
 
 // ProcessLines processes the lines with every filter, in order, and calls
-// emit for each filter and line with failures.
+// emit for each filter and line with failures (valid only during the
+// call).
 func (g *Group) ProcessLines(lines []string, emit func(filter, line int, fails []Failure)) error {
 	var p Prepared
 	g.Prepare(lines, &p)
@@ -199,7 +201,7 @@ func (g *Group) Search(p *Prepared) error {
 			for _, m := range part.members {
 				f := g.Filters[m]
 				for i, tl := range p.lines[m] {
-					p.hits[m] = f.searchHits(p.hits[m], i, tl, p.whens[m][i], p.noDate[m][i], allRegexes)
+					p.hits[m] = f.searchHits(p.hits[m], i, tl, "", p.whens[m][i], p.noDate[m][i], allRegexes)
 				}
 			}
 			continue
@@ -215,13 +217,15 @@ func (g *Group) Search(p *Prepared) error {
 // with the state each filter keeps between lines (multi-line sessions),
 // and calls emit for each filter and line with failures. It runs on the
 // group whose state counts, in batch order, whichever clone searched.
+// fails is valid only during the call to emit: copy what you keep.
 func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure)) {
 	for m, f := range g.Filters {
 		f.mlfid.frozen = f.o.Now() // one clock reading per batch
 		hits := p.hits[m]
+		out := f.merged[:0]
 		for k := 0; k < len(hits); {
 			line := hits[k].line
-			var out []Failure
+			out = out[:0]
 			stop := false
 			for ; k < len(hits) && hits[k].line == line; k++ {
 				h := &hits[k]
@@ -237,15 +241,19 @@ func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure))
 			}
 		}
 		clear(hits) // the failures keep their fields, not the batch
+		clear(out[:cap(out)])
+		f.merged = out[:0]
 		f.mlfid.frozen = time.Time{}
 	}
 }
 
 // searchHits appends the hits of line i: a one-line filter's matches, or
 // a multi-line filter's finished failures.
-func (f *Filter) searchHits(hits []hit, i int, tl tupleLine, when time.Time, noDate bool, regexes uint64) []hit {
+// view, when not empty, is the line's text in a reused block (see
+// searchLine).
+func (f *Filter) searchHits(hits []hit, i int, tl tupleLine, view string, when time.Time, noDate bool, regexes uint64) []hit {
 	if f.maxLines == 1 {
-		return f.searchLine(hits, i, tl, when, noDate, regexes)
+		return f.searchLine(hits, i, tl, view, when, noDate, regexes)
 	}
 	if done := f.findMultiLine(tl, when, noDate, regexes); len(done) > 0 {
 		hits = append(hits, hit{line: i, done: done})
@@ -275,15 +283,18 @@ func (g *Group) searchScanned(part *groupPart, p *Prepared) error {
 			f := g.Filters[m]
 			tl := p.lines[m][i]
 			mask := part.cand[i*stride+k]
+			view := ""
 			if k > 0 && tl != first[i] {
 				// This filter cut the line differently (its state differs):
 				// the shared block does not apply, run every regex.
 				mask = allRegexes
+			} else if mask != 0 {
+				view = unsafe.String(&part.block[part.starts[i]], len(tl[0])+len(tl[2])+1)
 			}
 			if mask == 0 {
 				continue
 			}
-			p.hits[m] = f.searchHits(p.hits[m], i, tl, p.whens[m][i], p.noDate[m][i], mask)
+			p.hits[m] = f.searchHits(p.hits[m], i, tl, view, p.whens[m][i], p.noDate[m][i], mask)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/f2bx/f2bx/filter/fields"
 )
@@ -23,15 +24,23 @@ type hit struct {
 	regex int
 	fail  *fields.Set
 	done  []Failure
+	// matched is the line as the failure keeps it, when searchLine made
+	// that copy already ("": merging makes it).
+	matched string
 }
 
 // searchLine appends the hits of a one-line filter on line i (tl): the
 // ignoreregexes (a line they match has none), the prefregex (a line it
 // does not match has none; its content is what the failregexes see), then
 // the candidate failregexes, the first that matches, or with CheckAll all
-// of them.
-func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noDate bool, regexes uint64) []hit {
-	buf := tl[0] + tl[2] + "\n"
+// of them. view, when not empty, is the text searched (tl[0]+tl[2]+"\n")
+// in memory the caller reuses: the groups a hit keeps are then taken from
+// one copy of the line, which the hit keeps as its matched line.
+func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, when time.Time, noDate bool, regexes uint64) []hit {
+	buf := view
+	if buf == "" {
+		buf = tl[0] + tl[2] + "\n"
+	}
 	if len(f.Ignore) > 0 && len(f.Ignore) < len(f.Fail)-2 && f.ignored(buf) {
 		return hits
 	}
@@ -90,7 +99,15 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 		if noDate && when.IsZero() && !f.o.AcceptNoDate {
 			continue
 		}
-		hits = append(hits, hit{line: i, regex: r, fail: groupFields(pre, preRe, re, &m)})
+		h := hit{line: i, regex: r}
+		if view != "" {
+			h.matched = tl.matched()
+			c := lineCopy{view: view, line: h.matched, cut: len(tl[0]), date: len(tl[1])}
+			h.fail = groupFields(pre, preRe, re, &m, &c)
+		} else {
+			h.fail = groupFields(pre, preRe, re, &m, nil)
+		}
+		hits = append(hits, h)
 		if !f.o.CheckAll {
 			break
 		}
@@ -102,10 +119,40 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, when time.Time, noD
 // of a regex with up to 31 groups (a larger one gets its own slice).
 const spanRoom = 64
 
+// lineCopy maps text found in a view of a reused block (view: the line
+// before and after its date, then "\n") onto an owned copy of the line
+// (line: before, date, after), so that what a failure keeps holds none of
+// the batch's memory.
+type lineCopy struct {
+	view, line string
+	cut, date  int // where the date was cut out of the view, and its length
+}
+
+// keep returns s as the failure keeps it: when s lies in the view, the
+// same text in the line's copy (a new string only when s spans the date's
+// cut or the final "\n"); any other text is owned already.
+func (c *lineCopy) keep(s string) string {
+	if c == nil || s == "" {
+		return s
+	}
+	off := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(c.view)))
+	if off >= uintptr(len(c.view)) || off+uintptr(len(s)) > uintptr(len(c.view)) {
+		return s
+	}
+	start, end := int(off), int(off)+len(s)
+	switch {
+	case end <= c.cut:
+		return c.line[start:end]
+	case start >= c.cut && end < len(c.view):
+		return c.line[start+c.date : end+c.date]
+	}
+	return strings.Clone(s)
+}
+
 // groupFields are a failregex match's groups, with those of the
 // prefregex's match (pre, of preRe; nil when its groups do not count)
-// except its content.
-func groupFields(pre *Match, preRe, r *Regex, m *Match) *fields.Set {
+// except its content; texts go through c (nil: kept as found).
+func groupFields(pre *Match, preRe, r *Regex, m *Match, c *lineCopy) *fields.Set {
 	// Room for the groups and the few fields merging adds.
 	n := len(r.named) + len(r.tuples) + 3
 	if pre != nil {
@@ -113,9 +160,9 @@ func groupFields(pre *Match, preRe, r *Regex, m *Match) *fields.Set {
 	}
 	fail := fields.New(n)
 	if pre != nil {
-		fillGroups(fail, preRe, pre, "content")
+		fillGroups(fail, preRe, pre, "content", c)
 	}
-	fillGroups(fail, r, m, "")
+	fillGroups(fail, r, m, "", c)
 	return fail
 }
 
@@ -142,7 +189,11 @@ func (f *Filter) ignored(buf string) bool {
 // still without an address when pending ones are dropped).
 func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (_ []Failure, stop bool) {
 	f.FailCounts[h.regex]++
-	fail, session, stop := f.intoSession(h.fail, []string{tl.matched()})
+	matched := h.matched
+	if matched == "" {
+		matched = tl.matched()
+	}
+	fail, session, stop := f.intoSession(h.fail, []string{matched})
 	if stop {
 		return out, true
 	}
