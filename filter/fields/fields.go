@@ -15,6 +15,25 @@ import (
 // failures of one multi-line session, as fail2ban shares its dict.
 type Set struct {
 	e []entry
+	// has has keyBit set for every key in e (and perhaps for keys deleted
+	// since): a lookup of a key whose bit is clear misses at once.
+	has uint64
+}
+
+// keyBit is k's bit in Set.has, from its length and its first and last
+// bytes; the factors give the usual fields (user, ip4, ip6, dns, fid,
+// mlfid, matches, users, nofail, mlf*, ...) bits of their own.
+func keyBit(k string) uint64 {
+	if k == "" {
+		return 1
+	}
+	return 1 << ((uint(len(k))*6 + uint(k[0]) + uint(k[len(k)-1])*22) & 63)
+}
+
+// add appends an entry whose key the set does not have.
+func (f *Set) add(e entry) {
+	f.e = append(f.e, e)
+	f.has |= keyBit(e.key)
 }
 
 // entry is one field: text (v is isText, the value is s) or any other
@@ -62,7 +81,7 @@ func Of(m map[string]any) *Set {
 }
 
 func (f *Set) find(k string) int {
-	if f == nil {
+	if f == nil || f.has&keyBit(k) == 0 {
 		return -1
 	}
 	for i := range f.e {
@@ -160,7 +179,7 @@ func (f *Set) SetText(k, s string) {
 		f.e[i] = entry{key: k, s: s, v: isText}
 		return
 	}
-	f.e = append(f.e, entry{key: k, s: s, v: isText})
+	f.add(entry{key: k, s: s, v: isText})
 }
 
 // Set sets field k to v (text is kept as text; nil is None).
@@ -173,13 +192,17 @@ func (f *Set) Set(k string, v any) {
 		f.e[i] = entry{key: k, v: v}
 		return
 	}
-	f.e = append(f.e, entry{key: k, v: v})
+	f.add(entry{key: k, v: v})
 }
 
 // Delete removes field k.
 func (f *Set) Delete(k string) {
 	if i := f.find(k); i >= 0 {
 		f.e = slices.Delete(f.e, i, i+1)
+		f.has = 0
+		for j := range f.e {
+			f.has |= keyBit(f.e[j].key)
+		}
 	}
 }
 
@@ -202,7 +225,7 @@ func (f *Set) Clone() *Set {
 	if f == nil {
 		return nil
 	}
-	return &Set{e: slices.Clone(f.e)}
+	return &Set{e: slices.Clone(f.e), has: f.has}
 }
 
 // Map returns the fields as a map.
@@ -237,7 +260,7 @@ func (f *Set) Copy(to, from string) {
 		f.e[j] = e
 		return
 	}
-	f.e = append(f.e, e)
+	f.add(e)
 }
 
 // Update sets the fields of src that are not None, as a multi-line
@@ -253,7 +276,7 @@ func (f *Set) Update(src *Set) {
 		if j := f.find(e.key); j >= 0 {
 			f.e[j] = e
 		} else {
-			f.e = append(f.e, e)
+			f.add(e)
 		}
 	}
 }

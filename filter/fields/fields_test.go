@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -75,5 +76,57 @@ func TestStringIgnoresOrder(t *testing.T) {
 	b.SetText("user", "x")
 	if a.String() != b.String() || a.String() != "map[ip6:<nil> user:x]" {
 		t.Errorf("%s vs %s", a, b)
+	}
+}
+
+// Random sets, deletes, copies and updates over keys whose bits collide
+// (and keys never set) leave a Set answering as a map does.
+func TestSetAgreesWithMap(t *testing.T) {
+	keys := []string{"user", "ip4", "ip6", "dns", "fid", "mlfid", "matches", "nofail", "mlfgained", "a", "b", "", "x_user", "y_user", "zz", "aah", "eaaz"}
+	collide := map[uint64]int{}
+	for _, k := range keys {
+		collide[keyBit(k)]++
+	}
+	if len(collide) == len(keys) {
+		t.Fatal("no two keys share a bit: the test must cover collisions")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		f, want := New(r.IntN(4)), map[string]any{}
+		for range 40 {
+			k, k2 := keys[r.IntN(len(keys))], keys[r.IntN(len(keys))]
+			switch r.IntN(5) {
+			case 0:
+				f.SetText(k, k2)
+				want[k] = k2
+			case 1:
+				f.Set(k, r.IntN(3))
+				want[k] = f.Get(k)
+			case 2:
+				f.Delete(k)
+				delete(want, k)
+			case 3:
+				f.Copy(k, k2)
+				want[k] = want[k2]
+			case 4:
+				src := New(1)
+				src.SetText(k2, "u")
+				src.Set(k, nil)
+				f.Update(src)
+				if k != k2 {
+					want[k2] = "u"
+				}
+			}
+			for _, k := range keys {
+				v, ok := f.Lookup(k)
+				w, wok := want[k]
+				if ok != wok || !reflect.DeepEqual(v, w) {
+					t.Fatalf("round %d: %q is %v, %v; want %v, %v", round, k, v, ok, w, wok)
+				}
+			}
+			if c := f.Clone(); !reflect.DeepEqual(c.Map(), want) && len(want) > 0 {
+				t.Fatalf("round %d: clone %v, want %v", round, c.Map(), want)
+			}
+		}
 	}
 }
