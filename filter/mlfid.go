@@ -126,7 +126,7 @@ func updateUsers(fail *fields.Set, u string) []string {
 		}
 	}
 	users = append(append([]string(nil), users...), u)
-	fail.Set("users", users)
+	fail.SetList("users", users)
 	return users
 }
 
@@ -199,9 +199,9 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) 
 		if flags&nfGained == 0 {
 			m = append(m, matched...)
 		}
-		fail.Set("matches", m)
+		fail.SetList("matches", m)
 	case flags&(nfNoFail|nfForget) == nfNoFail:
-		fail.Set("nofail-matches", append(append([]string(nil), fail.Strings("nofail-matches")...), matched...))
+		fail.SetList("nofail-matches", append(append([]string(nil), fail.Strings("nofail-matches")...), matched...))
 	}
 	return fail
 }

@@ -153,10 +153,16 @@ func (c *lineCopy) keep(s string) string {
 // prefregex's match (pre, of preRe; nil when its groups do not count)
 // except its content; texts go through c (nil: kept as found).
 func groupFields(pre *Match, preRe, r *Regex, m *Match, c *lineCopy) *fields.Set {
-	// Room for the groups and the few fields merging adds.
-	n := len(r.named) + len(r.tuples) + 3
+	n := len(r.named) + len(r.tuples)
 	if pre != nil {
 		n += len(preRe.named)
+	}
+	// Room for the few fields merging adds ("matches", "users", ...), as
+	// far as the set stays one allocation; it grows when they do not fit.
+	if n <= fields.InlineRoom {
+		n = min(n+3, fields.InlineRoom)
+	} else {
+		n += 3
 	}
 	fail := fields.New(n)
 	if pre != nil {
@@ -207,7 +213,7 @@ func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (
 func (f *Filter) intoSession(fail *fields.Set, matched []string) (_ *fields.Set, session, stop bool) {
 	mlfid, session := sessionID(fail)
 	if !session {
-		fail.Set("matches", matched)
+		fail.SetList("matches", matched)
 		return fail, false, false
 	}
 	fail = f.mergeFailure(mlfid, fail, matched)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"unsafe"
 )
 
 // Set is a failure's fields. A nil *Set is empty; a Set is shared by the
@@ -36,40 +37,64 @@ func (f *Set) add(e entry) {
 	f.has |= keyBit(e.key)
 }
 
-// entry is one field: text (v is isText, the value is s) or any other
-// value (v, nil for Python's None). Without a flag of its own, an entry
-// takes 48 bytes.
+// entry is one field: text (v is isText, the value is s), a list of
+// texts (v is isList, s holds the list's pointer and length: a list kept
+// without boxing it in an interface, which would cost an allocation each
+// time "matches" or "users" is set), or any other value (v, nil for
+// Python's None). Without a flag of its own, an entry takes 48 bytes.
 type entry struct {
 	key string
 	s   string
 	v   any
 }
 
-// isText marks an entry whose value is its text.
-var isText any = new(textMark)
+// isText marks an entry whose value is its text; isList one whose value
+// is a list (see entry).
+var (
+	isText any = new(textMark)
+	isList any = new(textMark)
+)
 
 type textMark struct{ _ byte }
 
 func (e *entry) text() bool { return e.v == isText }
 
-// New returns an empty set with room for n fields: up to inlineRoom in
+// list returns the entry's list when it holds one.
+func (e *entry) list() ([]string, bool) {
+	if e.v != isList {
+		s, ok := e.v.([]string)
+		return s, ok
+	}
+	return unsafe.Slice((*string)(unsafe.Pointer(unsafe.StringData(e.s))), len(e.s)), true
+}
+
+// listEntry is an entry holding l, unboxed unless it is empty (an empty
+// list keeps its identity: nil or not).
+func listEntry(k string, l []string) entry {
+	if len(l) == 0 {
+		return entry{key: k, v: l}
+	}
+	return entry{key: k, s: unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(l))), len(l)), v: isList}
+}
+
+// New returns an empty set with room for n fields: up to InlineRoom in
 // the same allocation as the set.
 func New(n int) *Set {
-	if n > inlineRoom {
+	if n > InlineRoom {
 		return &Set{e: make([]entry, 0, n)}
 	}
 	b := new(struct {
 		s Set
-		a [inlineRoom]entry
+		a [InlineRoom]entry
 	})
-	b.s.e = b.a[:0:inlineRoom]
+	b.s.e = b.a[:0:InlineRoom]
 	return &b.s
 }
 
-// inlineRoom is the fields a set holds in its own allocation: a
+// InlineRoom is the fields a set holds in its own allocation (New): a
 // failregex's groups, its prefregex's and what merging adds, for most
 // filters.
-const inlineRoom = 8
+const InlineRoom = 8
 
 // Of returns a set of m's fields.
 func Of(m map[string]any) *Set {
@@ -139,7 +164,7 @@ func (f *Set) Strings(k string) []string {
 	if i < 0 {
 		return nil
 	}
-	s, _ := f.e[i].v.([]string)
+	s, _ := f.e[i].list()
 	return s
 }
 
@@ -150,7 +175,7 @@ func (f *Set) Truthy(k string) bool {
 	if i < 0 {
 		return false
 	}
-	if f.e[i].text() {
+	if f.e[i].text() || f.e[i].v == isList {
 		return f.e[i].s != ""
 	}
 	return Truthy(f.e[i].v)
@@ -184,8 +209,12 @@ func (f *Set) SetText(k, s string) {
 
 // Set sets field k to v (text is kept as text; nil is None).
 func (f *Set) Set(k string, v any) {
-	if s, ok := v.(string); ok {
-		f.SetText(k, s)
+	switch x := v.(type) {
+	case string:
+		f.SetText(k, x)
+		return
+	case []string:
+		f.SetList(k, x)
 		return
 	}
 	if i := f.find(k); i >= 0 {
@@ -193,6 +222,17 @@ func (f *Set) Set(k string, v any) {
 		return
 	}
 	f.add(entry{key: k, v: v})
+}
+
+// SetList sets field k to list l (which the set shares; do not change
+// it). Unlike Set, it boxes nothing.
+func (f *Set) SetList(k string, l []string) {
+	e := listEntry(k, l)
+	if i := f.find(k); i >= 0 {
+		f.e[i] = e
+		return
+	}
+	f.add(e)
 }
 
 // Delete removes field k.
@@ -241,8 +281,12 @@ func (f *Set) Map() map[string]any {
 }
 
 func (e *entry) value() any {
-	if e.text() {
+	switch e.v {
+	case isText:
 		return e.s
+	case isList:
+		l, _ := e.list()
+		return l
 	}
 	return e.v
 }

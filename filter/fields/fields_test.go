@@ -95,7 +95,7 @@ func TestSetAgreesWithMap(t *testing.T) {
 		f, want := New(r.IntN(4)), map[string]any{}
 		for range 40 {
 			k, k2 := keys[r.IntN(len(keys))], keys[r.IntN(len(keys))]
-			switch r.IntN(5) {
+			switch r.IntN(6) {
 			case 0:
 				f.SetText(k, k2)
 				want[k] = k2
@@ -108,6 +108,10 @@ func TestSetAgreesWithMap(t *testing.T) {
 			case 3:
 				f.Copy(k, k2)
 				want[k] = want[k2]
+			case 5:
+				l := [][]string{nil, {}, {k2}, {k, k2, "x"}}[r.IntN(4)]
+				f.SetList(k, l)
+				want[k] = l
 			case 4:
 				src := New(1)
 				src.SetText(k2, "u")
@@ -128,5 +132,29 @@ func TestSetAgreesWithMap(t *testing.T) {
 				t.Fatalf("round %d: clone %v, want %v", round, c.Map(), want)
 			}
 		}
+	}
+}
+
+// Lists are kept without boxing: setting "matches" allocates nothing, and
+// reads give the list back, nil and empty lists as they were.
+func TestSetListKeepsLists(t *testing.T) {
+	f := New(4)
+	l := []string{"a line", "another"}
+	if n := testing.AllocsPerRun(100, func() { f.SetList("matches", l) }); n != 0 {
+		t.Errorf("SetList allocates %v times", n)
+	}
+	if got := f.Strings("matches"); !slices.Equal(got, l) || &got[0] != &l[0] {
+		t.Errorf("Strings = %q, want %q shared", got, l)
+	}
+	if !f.Truthy("matches") || !reflect.DeepEqual(f.Get("matches"), l) {
+		t.Errorf("list field reads as %#v", f.Get("matches"))
+	}
+	f.SetList("users", []string{})
+	f.SetList("none", nil)
+	if f.Truthy("users") || f.Get("users") == nil || f.Get("users").([]string) == nil {
+		t.Errorf("empty list reads as %#v", f.Get("users"))
+	}
+	if v, ok := f.Lookup("none"); !ok || v.([]string) != nil {
+		t.Errorf("nil list reads as %#v, %v", v, ok)
 	}
 }
