@@ -2,11 +2,13 @@ package filter
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"time"
 	"unsafe"
 
 	"github.com/f2bx/f2bx/filter/fields"
+	"github.com/f2bx/f2bx/filter/pcre"
 )
 
 // A one-line filter (maxlines 1) works in two steps. searchLine runs the
@@ -50,10 +52,24 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, when t
 	}
 	var pre *Match
 	var preRe *Regex
+	// first is a failregex whose search on the content came with the
+	// prefregex's (firstMatch: its match, when found): -1 for none.
+	first, firstFound := -1, false
+	var firstMatch Match
 	switch {
 	case f.prefHead != nil:
-		m, ok, err := f.prefHead.SearchInto(buf, f.spans[0])
-		if err != nil || !ok {
+		var m Match
+		searched := false
+		if r0 := firstCandidate(regexes, len(f.Fail)); r0 >= 0 {
+			searched, m, first, firstFound, firstMatch = f.searchAfterHead(buf, r0)
+		}
+		if !searched {
+			var ok bool
+			var err error
+			if m, ok, err = f.prefHead.SearchInto(buf, f.spans[0]); err != nil || !ok {
+				return hits
+			}
+		} else if m.spans == nil {
 			return hits
 		}
 		f.PrefMatches++
@@ -86,9 +102,18 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, when t
 		if r < 64 && regexes&(1<<r) == 0 {
 			continue
 		}
-		m, ok, err := re.SearchInto(text, f.spans[1])
-		if err != nil || !ok {
-			continue
+		var m Match
+		if r == first {
+			if !firstFound {
+				continue
+			}
+			m = firstMatch
+		} else {
+			var ok bool
+			var err error
+			if m, ok, err = re.SearchInto(text, f.spans[1]); err != nil || !ok {
+				continue
+			}
 		}
 		if len(f.Ignore) > 0 && f.ignored(text) {
 			if !f.o.CheckAll {
@@ -113,6 +138,48 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, when t
 		}
 	}
 	return hits
+}
+
+// firstCandidate is the first failregex regexes selects (of n), -1 for
+// none.
+func firstCandidate(regexes uint64, n int) int {
+	if n > 64 && regexes == 0 {
+		return 64
+	}
+	if regexes == 0 {
+		return -1
+	}
+	if r := bits.TrailingZeros64(regexes); r < n {
+		return r
+	}
+	return -1
+}
+
+// searchAfterHead searches the prefregex's head in a one-line buf and,
+// when it matches, failregex r in the content, with one call into PCRE2,
+// when both run there (searched). m is the head's match (no spans: none);
+// first is r when r's search was made too (found: whether it matched, fm
+// its match), else -1.
+func (f *Filter) searchAfterHead(buf string, r int) (searched bool, m Match, first int, found bool, fm Match) {
+	h, re := f.prefHead, f.Fail[r]
+	if h.jit == nil || h.re2 == nil || re.jit == nil || re.re2 == nil || strings.IndexByte(buf, '\n') != len(buf)-1 {
+		return false, Match{}, -1, false, Match{}
+	}
+	a, ok := pcre.FindAfter(h.jit, re.jit, buf, 1, f.spans[0], f.spans[1])
+	switch {
+	case !ok:
+		return false, Match{}, -1, false, Match{}
+	case a.Head == nil:
+		return true, Match{}, -1, false, Match{}
+	}
+	m = Match{Buf: buf, spans: a.Head, re: h}
+	switch {
+	case !a.RestOK:
+		return true, m, -1, false, Match{}
+	case a.Rest == nil:
+		return true, m, r, false, Match{}
+	}
+	return true, m, r, true, Match{Buf: buf[a.Start:a.End], spans: a.Rest, re: re}
 }
 
 // spanRoom is the room in a filter's reused match offsets: two per group

@@ -35,3 +35,13 @@ func (re *Regexp) Groups() int { return 0 }
 
 // GroupNumber is -1 without PCRE2.
 func (re *Regexp) GroupNumber(string) int { return -1 }
+
+// After is what FindAfter found; without PCRE2, nothing.
+type After struct {
+	Head, Rest []int
+	Start, End int
+	RestOK     bool
+}
+
+// FindAfter never answers without PCRE2.
+func FindAfter(_, _ *Regexp, _ string, _ int, _, _ []int) (After, bool) { return After{}, false }

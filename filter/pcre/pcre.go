@@ -8,6 +8,7 @@ package pcre
 #include <pcre2.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 // f2bx_match runs one match with a step limit and copies the groups'
 // offsets (-1 unset) into out (2 per group, n groups with the whole
@@ -31,6 +32,36 @@ static int f2bx_match(pcre2_code *code, pcre2_match_data *md, pcre2_match_contex
 		}
 	}
 	return rc;
+}
+
+// f2bx_step_limit is stepLimit's bound on the work for a subject of len
+// bytes.
+static uint32_t f2bx_step_limit(size_t len) {
+	return 1000 + 32 * (uint32_t)(len < (1 << 20) ? len : (1 << 20));
+}
+
+// f2bx_match_after runs head on subject and, when it matched, re on the
+// rest of that line from head's end less back ("\n" included), which it
+// reports in rest[1] (start) and rest[2] (end). It returns head's result
+// (as f2bx_match); rest[0] gets re's, or 0 when re did not run: the rest
+// is empty, or starts inside a UTF-8 sequence.
+static int f2bx_match_after(pcre2_code *head, pcre2_code *re, pcre2_match_data *md, pcre2_match_context *mc,
+		const char *subject, size_t len, size_t back, int64_t *hout, int hn, int64_t *out, int n, int64_t *rest) {
+	rest[0] = 0;
+	int hrc = f2bx_match(head, md, mc, subject, len, f2bx_step_limit(len), hout, hn);
+	if (hrc <= 0 || (size_t)hout[1] < back) {
+		return hrc;
+	}
+	size_t st = (size_t)hout[1] - back;
+	const char *nl = memchr(subject + st, '\n', len - st);
+	if (nl == NULL || nl == subject + st || ((unsigned char)subject[st] & 0xC0) == 0x80) {
+		return hrc;
+	}
+	size_t restlen = (size_t)(nl - (subject + st)) + 1;
+	rest[1] = (int64_t)st;
+	rest[2] = (int64_t)(st + restlen);
+	rest[0] = f2bx_match(re, md, mc, subject + st, restlen, f2bx_step_limit(restlen), out, n);
+	return hrc;
 }
 
 // f2bx_compile compiles with UTF (and the given extra options), "^" after
@@ -156,9 +187,10 @@ func (re *Regexp) GroupNumber(name string) int {
 
 // scratch is one goroutine's match data (C memory, freed with it).
 type scratch struct {
-	md  *C.pcre2_match_data
-	mc  *C.pcre2_match_context
-	out [2 * (maxGroups + 1)]int64
+	md   *C.pcre2_match_data
+	mc   *C.pcre2_match_context
+	out  [4 * (maxGroups + 1)]int64 // room for two matches (FindAfter)
+	rest [3]int64                   // FindAfter's result for re, start, end
 }
 
 type cScratch struct {
@@ -175,7 +207,8 @@ var scratches = sync.Pool{New: func() any {
 	return s
 }}
 
-// stepLimit bounds PCRE2's work on a line: linear in its length.
+// stepLimit bounds PCRE2's work on a line: linear in its length (as
+// f2bx_step_limit).
 func stepLimit(n int) C.uint32_t { return C.uint32_t(1000 + 32*min(n, 1<<20)) }
 
 var empty = C.CString("")
@@ -246,4 +279,57 @@ func (re *Regexp) find(s string, groups, dst []int) (loc []int, ok bool) {
 	default:
 		return nil, false
 	}
+}
+
+// After is what FindAfter found: Head, head's match in s (nil: none);
+// when RestOK, Rest, re's match in s[Start:End] (offsets in that rest;
+// nil: none).
+type After struct {
+	Head, Rest []int
+	Start, End int
+	RestOK     bool
+}
+
+// FindAfter is FindInto of head on s then, when head matches, FindInto of
+// re on the rest of that line from head's end less back ("\n" included):
+// a line's content after its prefix, both in one call into C. ok is false
+// when PCRE2 cannot answer for head (see Find); RestOK false when it
+// cannot for re, or the rest is empty or starts inside a UTF-8 sequence
+// (ask re alone). Head and Rest use hdst's and dst's memory when they have
+// room.
+func FindAfter(head, re *Regexp, s string, back int, hdst, dst []int) (a After, ok bool) {
+	if len(s) == 0 || !utf8.ValidString(s) {
+		return After{}, false
+	}
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
+	hn, n := head.groups+1, re.groups+1
+	out := sc.out[2*hn:]
+	hrc := C.f2bx_match_after(head.code, re.code, sc.md, sc.mc, (*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s)), C.size_t(back),
+		(*C.int64_t)(unsafe.Pointer(&sc.out[0])), C.int(hn), (*C.int64_t)(unsafe.Pointer(&out[0])), C.int(n), (*C.int64_t)(unsafe.Pointer(&sc.rest[0])))
+	rrc := C.int(sc.rest[0])
+	runtime.KeepAlive(head)
+	runtime.KeepAlive(re)
+	switch {
+	case hrc == C.PCRE2_ERROR_NOMATCH:
+		return After{}, true
+	case hrc <= 0:
+		return After{}, false
+	}
+	a.Head = locIn(hdst, 2*hn)
+	for i := range a.Head {
+		a.Head[i] = int(sc.out[i])
+	}
+	switch {
+	case rrc > 0:
+		a.Rest = locIn(dst, 2*n)
+		for i := range a.Rest {
+			a.Rest[i] = int(out[i])
+		}
+		a.RestOK = true
+	case rrc == C.PCRE2_ERROR_NOMATCH:
+		a.RestOK = true
+	}
+	a.Start, a.End = int(sc.rest[1]), int(sc.rest[2])
+	return a, true
 }

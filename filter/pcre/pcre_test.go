@@ -122,3 +122,56 @@ func FuzzSameAsGo(f *testing.F) {
 		same(t, expr, s)
 	})
 }
+
+// FindAfter finds what FindInto of the head, then FindInto of the regex
+// on the rest of the head's line, find.
+func TestFindAfterAgreesWithTwoFinds(t *testing.T) {
+	head := mustCompile(t, `^\s*(?P<mlfid>(?:\S+\s+)?sshd(?:\[\d+\])?:\s+)?[^\n]`)
+	re := mustCompile(t, `^Failed password for (?P<user>.*) from (?P<ip4>(?:\d{1,3}\.){3}\d{1,3})(?: port \d+)?\s*(?m:$)`)
+	for _, s := range []string{
+		"host sshd[1]: Failed password for root from 192.0.2.1 port 22\n",
+		"host sshd[1]: Failed password for x from 10.9.9.9 port 1 from 192.0.2.2\n",
+		"Failed password for root from 192.0.2.3\n", // no prefix: the rest is the line
+		"host sshd[1]: Accepted password for root from 192.0.2.4\n",
+		"host sshd[1]: é Failed password for root from 192.0.2.5\n",
+		"host sshd[1]: éFailed\n", // the rest starts inside "é"
+		"\n",                      // the head does not match
+		"host sshd[1]: Failed password for root from 192.0.2.6\nFailed password for b from 192.0.2.7\n",
+	} {
+		hwant, ok := head.Find(s)
+		if !ok {
+			t.Fatalf("%q: head not answered", s)
+		}
+		a, ok := FindAfter(head, re, s, 1, nil, nil)
+		if !ok || !slices.Equal(a.Head, hwant) {
+			t.Fatalf("%q: head %v, %v; want %v", s, a.Head, ok, hwant)
+		}
+		if hwant == nil {
+			continue
+		}
+		start := hwant[1] - 1
+		end := start + strings.IndexByte(s[start:], '\n') + 1
+		if !utf8.RuneStart(s[start]) {
+			if a.RestOK {
+				t.Errorf("%q: rest inside a UTF-8 sequence answered", s)
+			}
+			continue
+		}
+		want, _ := re.Find(s[start:end])
+		if !a.RestOK || a.Start != start || a.End != end || !slices.Equal(a.Rest, want) {
+			t.Errorf("%q: rest [%d:%d] %v (%v), want [%d:%d] %v", s, a.Start, a.End, a.Rest, a.RestOK, start, end, want)
+		}
+	}
+	if _, ok := FindAfter(head, re, "host sshd[1]: \xff\n", 1, nil, nil); ok {
+		t.Error("invalid UTF-8 answered")
+	}
+}
+
+func mustCompile(t *testing.T, expr string) *Regexp {
+	t.Helper()
+	re, err := Compile(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return re
+}
