@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/f2bx/f2bx/clock"
+	"github.com/f2bx/f2bx/filter/fields"
 	"github.com/f2bx/f2bx/jail/ignore"
 	"github.com/f2bx/f2bx/jail/schedule"
 	"github.com/f2bx/f2bx/store"
@@ -31,7 +32,7 @@ func benchJail(b *testing.B, acts Actions) (*Jail, context.Context) {
 	}
 	var j *Jail
 	sched := schedule.New[Key](c, func(keys []Key) {})
-	j, err = New(Config{Name: "sshd", MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: time.Hour},
+	j, err = New(Config{Name: "sshd", MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: time.Hour, MaxMatches: 5},
 		Deps{Clock: c, Actions: acts, Scheduler: sched, History: NewHistory(nil), Ignore: l})
 	if err != nil {
 		b.Fatal(err)
@@ -45,7 +46,18 @@ func benchJail(b *testing.B, acts Actions) (*Jail, context.Context) {
 
 // BenchmarkJailAdd254 sends failures from 254 addresses through the
 // jail: parse, ignore list, table, bans and re-bans of banned addresses.
-func BenchmarkJailAdd254(b *testing.B) {
+func BenchmarkJailAdd254(b *testing.B) { benchmarkJailAdd(b, nil, nil) }
+
+// BenchmarkJailAddMatches254 is BenchmarkJailAdd254 with failures that
+// carry fields and their matched line, as a filter's do: the table keeps
+// the last maxmatches lines of each address.
+func BenchmarkJailAddMatches254(b *testing.B) {
+	fs := fields.New(2)
+	fs.SetText("user", "admin")
+	benchmarkJailAdd(b, fs, []string{"Failed password for admin from 198.51.100.1 port 22 ssh2"})
+}
+
+func benchmarkJailAdd(b *testing.B, fs *fields.Set, matches []string) {
 	j, ctx := benchJail(b, &discard{})
 	ids := make([]string, 254)
 	for i := range ids {
@@ -60,7 +72,7 @@ func BenchmarkJailAdd254(b *testing.B) {
 		// Workers handle different lines: they are not in lockstep.
 		i := int(worker.Add(1)) * 97
 		for pb.Next() {
-			batch[i%512] = Failure{ID: ids[i%254], Time: now}
+			batch[i%512] = Failure{ID: ids[i%254], Time: now, Fields: fs, Matches: matches}
 			i++
 			if i%512 == 0 {
 				j.Add(ctx, batch)

@@ -385,9 +385,9 @@ func (s *shard[K]) add(k K, h uint32, f *Failure, r rules) (e Entry, ban bool) {
 		e := &s.at(i).e
 		*e = Entry{First: f.Time, Last: f.Time, Retry: count, Failures: 1}
 		if f.Fields != nil || (r.maxMatches > 0 && len(f.Matches) > 0) {
-			e.Data = &Data{Fields: f.Fields}
+			e.Data = newData(f.Fields, r.maxMatches)
 			if r.maxMatches > 0 {
-				e.Data.Matches = lastN(f.Matches, r.maxMatches)
+				e.Data.Matches = lastN(append(e.Data.Matches, f.Matches...), r.maxMatches)
 			}
 		}
 	} else {
@@ -397,7 +397,7 @@ func (s *shard[K]) add(k K, h uint32, f *Failure, r rules) (e Entry, ban bool) {
 		e.Failures++
 		if r.maxMatches > 0 && !f.Observed && len(f.Matches) > 0 {
 			if e.Data == nil {
-				e.Data = &Data{}
+				e.Data = newData(nil, r.maxMatches)
 			}
 			e.Data.Matches = lastN(append(e.Data.Matches, f.Matches...), r.maxMatches)
 		} else if r.maxMatches == 0 && e.Data != nil {
@@ -427,6 +427,26 @@ func adjustTime(e *Entry, t, findTime float64) {
 	}
 	e.Last = t
 }
+
+// newData returns an entry's data with room for maxMatches lines (up to
+// dataRoom) in the same allocation: an entry's first failures then add
+// their lines without allocating.
+func newData(f *fields.Set, maxMatches int) *Data {
+	if maxMatches <= 0 {
+		return &Data{Fields: f}
+	}
+	b := new(struct {
+		d    Data
+		room [dataRoom]string
+	})
+	b.d.Fields = f
+	b.d.Matches = b.room[:0:min(maxMatches, dataRoom)]
+	return &b.d
+}
+
+// dataRoom is the matched lines an entry's data holds in its own
+// allocation: maxretry's default and more.
+const dataRoom = 5
 
 func lastN(m []string, n int) []string {
 	if len(m) > n {
