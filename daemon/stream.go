@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -297,21 +298,21 @@ func (s *stream) collect(ctx context.Context, j *job, fi int, fs []filter.Failur
 			continue
 		}
 		if f.ID != "" {
-			s.found(ctx, j, fi, f.ID, f)
+			s.found(ctx, j, fi, f.ID, f.Addr, f)
 			continue
 		}
 		for _, id := range d.dns.Resolve(f.Host) {
-			s.found(ctx, j, fi, id, f)
+			s.found(ctx, j, fi, id, netip.Addr{}, f)
 		}
 	}
 }
 
-// found logs a failure and queues it for the jail. The log's arguments
-// are built only when it is written: under a flood, boxing them cost more
-// than the rest of this.
-func (s *stream) found(ctx context.Context, j *job, fi int, id string, f *filter.Failure) {
+// found logs a failure and queues it for the jail (addr: id parsed, when
+// known). The log's arguments are built only when it is written: under a
+// flood, boxing them cost more than the rest of this.
+func (s *stream) found(ctx context.Context, j *job, fi int, id string, addr netip.Addr, f *filter.Failure) {
 	if l := s.p.d.log; l.Enabled(ctx, slog.LevelInfo) {
 		l.Info("Found", "jail", s.jails[fi].cfg.Name, "id", id, "-", f.Time)
 	}
-	j.fails[fi] = append(j.fails[fi], jail.Failure{ID: id, Time: f.Time, Fields: f.Fields, Matches: f.Fields.Strings("matches")})
+	j.fails[fi] = append(j.fails[fi], jail.Failure{ID: id, Addr: addr, Time: f.Time, Fields: f.Fields, Matches: f.Fields.Strings("matches")})
 }

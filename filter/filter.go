@@ -125,6 +125,9 @@ type Failure struct {
 	// yes/warn without Options.Resolve): resolving is the caller's, off the
 	// matching path.
 	Host string
+	// Addr is ID parsed, when ID is an address written canonically
+	// (invalid otherwise): its reader need not parse it again.
+	Addr netip.Addr
 	// Time is the line's date.
 	Time time.Time
 	// Fields are the captured groups (user, and any <F-NAME>), plus
@@ -562,8 +565,9 @@ func (f *Filter) findMultiLine(tl tupleLine, when time.Time, noDate bool, regexe
 
 // failureIDs picks the failure id: <F-ID>, else the IPv4, IPv6 or DNS
 // address. pending is true for a multi-line session without one yet. The
-// ids are valid until the next call.
-func (f *Filter) failureIDs(fail *fields.Set) (ids []string, pending bool) {
+// ids are valid until the next call. addr is the one id parsed, when it
+// is an address written canonically.
+func (f *Filter) failureIDs(fail *fields.Set) (ids []string, addr netip.Addr, pending bool) {
 	one := func(id string) []string {
 		f.ids = append(f.ids[:0], id)
 		return f.ids
@@ -586,43 +590,44 @@ func (f *Filter) failureIDs(fail *fields.Set) (ids []string, pending bool) {
 	} else if hasFID {
 		ip, raw = fid, true
 	} else {
-		return one(""), true
+		return one(""), netip.Addr{}, true
 	}
 	if c := fail.Str("cidr"); c != "" {
 		cidr, _ = strconv.Atoi(c)
 	}
 	if raw {
+		id, a := normalizeAddr(ip, family, cidr)
 		if !hasFID || fid == ip {
-			return one(normalizeAddr(ip, family, cidr)), false
+			return one(id), a, false
 		}
-		fail.SetText("ip", normalizeAddr(ip, family, cidr))
-		return one(fid), false
+		fail.SetText("ip", id)
+		return one(fid), netip.Addr{}, false
 	}
 	if a, err := netip.ParseAddr(ip); err == nil {
-		return one(netaddr.String(a, ip)), false
+		return one(netaddr.String(a, ip)), a.Unmap(), false
 	}
 	if f.useDNS == "no" {
-		return nil, false
+		return nil, netip.Addr{}, false
 	}
 	if f.o.Resolve == nil {
-		return one(""), false // the caller resolves fail["dns"]
+		return one(""), netip.Addr{}, false // the caller resolves fail["dns"]
 	}
-	return f.o.Resolve(ip), false
+	return f.o.Resolve(ip), netip.Addr{}, false
 }
 
 // normalizeAddr renders an address as fail2ban does: canonical when it
 // parses, with /cidr when that is narrower than the address, else as it
-// was written.
-func normalizeAddr(s string, family, cidr int) string {
+// was written. addr is the address when the text is its canonical form.
+func normalizeAddr(s string, family, cidr int) (_ string, addr netip.Addr) {
 	a, err := netip.ParseAddr(s)
 	if err != nil || (family == 4 && !a.Is4()) {
-		return s
+		return s, netip.Addr{}
 	}
 	a = a.Unmap()
 	if cidr >= 0 && cidr < a.BitLen() {
 		if p, err := a.Prefix(cidr); err == nil {
-			return p.String()
+			return p.String(), netip.Addr{}
 		}
 	}
-	return netaddr.String(a, s)
+	return netaddr.String(a, s), a
 }

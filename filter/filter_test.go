@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +228,35 @@ func TestTupleIDs(t *testing.T) {
 		got := f.ProcessLine("user bob port 22 from 192.0.2.1")
 		if len(got) != 1 || got[0].ID != tc.want {
 			t.Errorf("%s: %+v, want id %s", tc.re, got, tc.want)
+		}
+	}
+}
+
+// A failure's Addr is its id parsed when the id is an address written
+// canonically, and invalid when it is anything else.
+func TestFailureAddrIsItsID(t *testing.T) {
+	for _, tc := range []struct {
+		re, line, id, addr string
+	}{
+		{`^fail from <HOST>$`, "fail from 192.0.2.1", "192.0.2.1", "192.0.2.1"},
+		{`^fail from <HOST>$`, "fail from 2001:DB8:0::1", "2001:db8::1", "2001:db8::1"},
+		{`^fail from <HOST>$`, "fail from ::ffff:192.0.2.7", "192.0.2.7", "192.0.2.7"},
+		{`^fail from <SUBNET>$`, "fail from 192.0.2.0/24", "192.0.2.0/24", ""},
+		{`^fail for <F-ID>\S+</F-ID> from <HOST>$`, "fail for bob from 192.0.2.1", "bob", ""},
+		{`^fail for <F-ID>\S+</F-ID>$`, "fail for 192.0.2.9", "192.0.2.9", "192.0.2.9"},
+	} {
+		f := newFilter(t, config.Filter{FailRegex: []string{tc.re}, UseDNS: "no"})
+		got := f.ProcessLine(tc.line)
+		if len(got) != 1 {
+			t.Errorf("%s on %q: %d failures", tc.re, tc.line, len(got))
+			continue
+		}
+		want := netip.Addr{}
+		if tc.addr != "" {
+			want = netip.MustParseAddr(tc.addr)
+		}
+		if got[0].ID != tc.id || got[0].Addr != want {
+			t.Errorf("%s on %q: id %q addr %v, want %q %v", tc.re, tc.line, got[0].ID, got[0].Addr, tc.id, want)
 		}
 	}
 }

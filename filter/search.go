@@ -302,7 +302,7 @@ func sessionID(fail *fields.Set) (string, bool) {
 // appendFailures appends a matched failregex's failures, one per failure
 // id (a DNS name may resolve to several addresses).
 func (f *Filter) appendFailures(out []Failure, i int, fail *fields.Set, session bool, when time.Time) (_ []Failure, stop bool) {
-	ids, pending := f.failureIDs(fail)
+	ids, addr, pending := f.failureIDs(fail)
 	host := ""
 	if len(ids) == 1 && ids[0] == "" && !pending {
 		host = fail.Str("dns")
@@ -317,7 +317,7 @@ func (f *Filter) appendFailures(out []Failure, i int, fail *fields.Set, session 
 		fail = fail.Clone()
 	}
 	for _, id := range ids {
-		out = append(out, Failure{Regex: i, ID: id, Host: host, Time: when, Fields: fail})
+		out = append(out, Failure{Regex: i, ID: id, Addr: addr, Host: host, Time: when, Fields: fail})
 	}
 	return out, false
 }

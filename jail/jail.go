@@ -32,6 +32,9 @@ import (
 type Failure struct {
 	// ID is the address (or <F-ID> text).
 	ID string
+	// Addr, when valid, is ID parsed, ID being its canonical text (as
+	// netaddr.String writes it): Add then does not parse ID.
+	Addr netip.Addr
 	// Time is the log time of the failure.
 	Time    time.Time
 	Fields  *fields.Set
@@ -254,10 +257,13 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 	b.keys, b.fails, b.idx, b.bans = b.keys[:0], b.fails[:0], b.idx[:0], b.bans[:0]
 	for i := range fs {
 		f := &fs[i]
-		a, err := netip.ParseAddr(f.ID)
-		if err == nil {
-			a = a.Unmap()
-			f.ID = netaddr.String(a, f.ID)
+		a := f.Addr
+		if !a.IsValid() {
+			var err error
+			if a, err = netip.ParseAddr(f.ID); err == nil {
+				a = a.Unmap()
+				f.ID = netaddr.String(a, f.ID)
+			}
 		}
 		if j.d.Ignore != nil {
 			if src, ok := j.d.Ignore.IgnoredAddr(ctx, a, f.ID, f.Fields); ok {

@@ -3,6 +3,7 @@ package jail
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -433,4 +434,20 @@ func TestSetRules(t *testing.T) {
 	h.fail("192.0.2.10", -6*time.Second)
 	h.fail("192.0.2.10", -time.Second)
 	h.quiet()
+}
+
+// A failure that comes with its address parsed counts with the same
+// address as one whose id Add parses: an address given unmapped, and an
+// id written otherwise, meet in one count.
+func TestAddTakesParsedAddr(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 3, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute}, nil)
+	a := netip.MustParseAddr("2001:db8::1")
+	h.jail.Add(h.ctx, []Failure{{ID: "2001:db8::1", Addr: a, Time: t0.Add(-3 * time.Second)}})
+	h.fail("2001:DB8:0::1", -2*time.Second)
+	h.quiet()
+	h.jail.Add(h.ctx, []Failure{{ID: "2001:db8::1", Addr: a, Time: t0.Add(-time.Second)}})
+	h.expect("ban 2001:db8::1")
+	if _, ok := h.jail.Banned("2001:db8::1"); !ok {
+		t.Fatal("not banned under its canonical id")
+	}
 }
