@@ -179,7 +179,9 @@ func run(c config) error {
 	// The namespaces go on every way out: the end, an error and Ctrl-C
 	// (the processes in them are ours and end with them).
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: a reader of the output that goes away (| head) must not
+	// end the process before it deletes what it created.
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	interrupted := make(chan struct{})
 	go func() {
 		<-sig

@@ -76,7 +76,9 @@ func main() {
 	}
 	defer ns.Close()
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: a reader of the output that goes away (| head) must not
+	// end the process before it deletes what it created.
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	go func() {
 		fatal("interrupted: %v", <-sig)
 	}()
