@@ -482,12 +482,12 @@ func (f *Filter) ignoreLine(buf string, org []tupleLine, fr *searchResult) int {
 // set in regexes (all past the 64th) are tried.
 func (f *Filter) findFailure(tl tupleLine, when time.Time, noDate bool, regexes uint64) []Failure {
 	if f.maxLines == 1 {
-		hits := f.searchLine(f.hitBuf[:0], 0, tl, "", when, noDate, regexes)
+		hits := f.searchLine(f.hitBuf[:0], 0, tl, "", nil, when, noDate, regexes)
 		f.hitBuf = hits[:0]
 		var out []Failure
 		for k := range hits {
 			var stop bool
-			if out, stop = f.mergeHit(out, &hits[k], tl, when); stop {
+			if out, stop = f.mergeHit(out, &hits[k], tl, when, nil); stop {
 				break
 			}
 		}

@@ -28,9 +28,6 @@ type Group struct {
 type groupPart struct {
 	members []int     // indexes into Filters
 	pre     prefilter // shared, or the lone member's own; nil: none
-	block   []byte
-	starts  []int
-	cand    []uint64
 }
 
 // Prepared is a batch of lines with their dates cut out by every filter of
@@ -41,6 +38,19 @@ type Prepared struct {
 	whens  [][]time.Time
 	noDate [][]bool
 	hits   [][]hit // per filter: what Search found, for Merge
+	// scans are the prefilter's blocks, per part of the group. Hits that
+	// Search left for Merge to finish (hit.lazy) read their lines there,
+	// and their match offsets in spans: both live as long as the batch.
+	scans []partScan
+	spans []int
+}
+
+// partScan is one part's block of lines (each followed by "\n"), their
+// offsets in it, and the candidate regexes per line and member.
+type partScan struct {
+	block  []byte
+	starts []int
+	cand   []uint64
 }
 
 // NewGroup groups filters; with Hyperscan, those with the same datepattern
@@ -195,18 +205,22 @@ func (g *Group) Search(p *Prepared) error {
 	for m := range p.hits {
 		p.hits[m] = p.hits[m][:0]
 	}
+	if len(p.scans) < len(g.parts) {
+		p.scans = make([]partScan, len(g.parts))
+	}
+	p.spans = p.spans[:0]
 	for pi := range g.parts {
 		part := &g.parts[pi]
 		if part.pre == nil {
 			for _, m := range part.members {
 				f := g.Filters[m]
 				for i, tl := range p.lines[m] {
-					p.hits[m] = f.searchHits(p.hits[m], i, tl, "", p.whens[m][i], p.noDate[m][i], allRegexes)
+					p.hits[m] = f.searchHits(p.hits[m], i, tl, "", nil, p.whens[m][i], p.noDate[m][i], allRegexes)
 				}
 			}
 			continue
 		}
-		if err := g.searchScanned(part, p); err != nil {
+		if err := g.searchScanned(part, &p.scans[pi], p); err != nil {
 			return err
 		}
 	}
@@ -233,7 +247,7 @@ func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure))
 				case h.done != nil:
 					out = append(out, h.done...)
 				case !stop:
-					out, stop = f.mergeHit(out, h, p.lines[m][line], p.whens[m][line])
+					out, stop = f.mergeHit(out, h, p.lines[m][line], p.whens[m][line], p.spans)
 				}
 			}
 			if len(out) > 0 {
@@ -249,11 +263,11 @@ func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure))
 
 // searchHits appends the hits of line i: a one-line filter's matches, or
 // a multi-line filter's finished failures.
-// view, when not empty, is the line's text in a reused block (see
-// searchLine).
-func (f *Filter) searchHits(hits []hit, i int, tl tupleLine, view string, when time.Time, noDate bool, regexes uint64) []hit {
+// view, when not empty, is the line's text in the batch's block, and
+// arena the batch's offsets (see searchLine).
+func (f *Filter) searchHits(hits []hit, i int, tl tupleLine, view string, arena *[]int, when time.Time, noDate bool, regexes uint64) []hit {
 	if f.maxLines == 1 {
-		return f.searchLine(hits, i, tl, view, when, noDate, regexes)
+		return f.searchLine(hits, i, tl, view, arena, when, noDate, regexes)
 	}
 	if done := f.findMultiLine(tl, when, noDate, regexes); len(done) > 0 {
 		hits = append(hits, hit{line: i, done: done})
@@ -261,40 +275,40 @@ func (f *Filter) searchHits(hits []hit, i int, tl tupleLine, view string, when t
 	return hits
 }
 
-func (g *Group) searchScanned(part *groupPart, p *Prepared) error {
+func (g *Group) searchScanned(part *groupPart, sc *partScan, p *Prepared) error {
 	stride := len(part.members)
 	first := p.lines[part.members[0]]
-	block, starts := part.block[:0], part.starts[:0]
+	block, starts := sc.block[:0], sc.starts[:0]
 	for i := range first {
 		tl := &first[i]
 		starts = append(starts, len(block))
 		block = append(append(append(block, tl[0]...), tl[2]...), '\n')
 	}
-	part.block, part.starts = block, starts
-	if cap(part.cand) < p.n*stride {
-		part.cand = make([]uint64, p.n*stride)
+	sc.block, sc.starts = block, starts
+	if cap(sc.cand) < p.n*stride {
+		sc.cand = make([]uint64, p.n*stride)
 	}
-	part.cand = part.cand[:p.n*stride]
-	if err := part.pre.scan(part.block, part.starts, part.cand, stride); err != nil {
+	sc.cand = sc.cand[:p.n*stride]
+	if err := part.pre.scan(sc.block, sc.starts, sc.cand, stride); err != nil {
 		return err
 	}
 	for i := range p.n {
 		for k, m := range part.members {
 			f := g.Filters[m]
 			tl := p.lines[m][i]
-			mask := part.cand[i*stride+k]
+			mask := sc.cand[i*stride+k]
 			view := ""
 			if k > 0 && tl != first[i] {
 				// This filter cut the line differently (its state differs):
 				// the shared block does not apply, run every regex.
 				mask = allRegexes
 			} else if mask != 0 {
-				view = unsafe.String(&part.block[part.starts[i]], len(tl[0])+len(tl[2])+1)
+				view = unsafe.String(&sc.block[sc.starts[i]], len(tl[0])+len(tl[2])+1)
 			}
 			if mask == 0 {
 				continue
 			}
-			p.hits[m] = f.searchHits(p.hits[m], i, tl, view, p.whens[m][i], p.noDate[m][i], mask)
+			p.hits[m] = f.searchHits(p.hits[m], i, tl, view, &p.spans, p.whens[m][i], p.noDate[m][i], mask)
 		}
 	}
 	return nil

@@ -3,7 +3,9 @@ package filter
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -230,4 +232,75 @@ func firstDiff(a, b []result) string {
 		}
 	}
 	return "length"
+}
+
+// Hits that only end a session are merged lazily (their fields built only
+// when the session exists): the batch path must find, line for line, what
+// the line-by-line path finds, with sessions that do and do not exist,
+// across batches whose blocks are reused.
+func TestLazySessionEndsMatchLineByLine(t *testing.T) {
+	c := config.Filter{
+		PrefRegex: `^\s*<F-MLFID>\S+\[\d+\]:</F-MLFID> <F-CONTENT>.+</F-CONTENT>$`,
+		FailRegex: []string{
+			`^fail <F-USER>\S+</F-USER> from <HOST>$`,
+			`^<F-NOFAIL><F-MLFFORGET>closed</F-MLFFORGET></F-NOFAIL> by <HOST>$`,
+			`^<F-MLFFORGET><F-MLFGAINED>accepted</F-MLFGAINED></F-MLFFORGET> <F-USER>\S+</F-USER> from <HOST>$`,
+			`^<F-NOFAIL>hello</F-NOFAIL> from <HOST>$`,
+		},
+	}
+	batch, single := newFilter(t, c), newFilter(t, c)
+	r := rand.New(rand.NewPCG(7, 9))
+	var lines []string
+	for i := range 3000 {
+		pid, host := r.IntN(6), fmt.Sprintf("192.0.2.%d", r.IntN(4)+1)
+		user := []string{"root", "bob", "x y"}[r.IntN(3)]
+		var msg string
+		switch r.IntN(4) {
+		case 0:
+			msg = "fail " + strings.ReplaceAll(user, " ", "_") + " from " + host
+		case 1:
+			msg = "closed by " + host
+		case 2:
+			msg = "accepted " + strings.ReplaceAll(user, " ", "_") + " from " + host
+		case 3:
+			msg = "hello from " + host
+		}
+		lines = append(lines, fmt.Sprintf("2005-08-14 11:%02d:%02d app[%d]: %s", i/60%60, i%60, pid, msg))
+	}
+	key := func(fs []Failure) string {
+		var b strings.Builder
+		for _, f := range fs {
+			fmt.Fprintf(&b, "%s %v %q %q %q; ", f.ID, f.NoFail(), f.Fields.Str("user"), f.Fields.Strings("users"), f.Fields.Strings("matches"))
+		}
+		return b.String()
+	}
+	var got, want []string
+	for s := 0; s < len(lines); {
+		n := 1 + r.IntN(300)
+		chunk := lines[s:min(s+n, len(lines))]
+		err := batch.ProcessLines(chunk, func(i int, fs []Failure) { got = append(got, fmt.Sprint(s+i, ": ", key(fs))) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range chunk {
+			if fs := single.ProcessLine(l); len(fs) > 0 {
+				want = append(want, fmt.Sprint(s+i, ": ", key(fs)))
+			}
+		}
+		s += len(chunk)
+	}
+	if !slices.Equal(got, want) {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Fatalf("first difference, batch:\n%s\nline by line:\n%s", got[i], want[i])
+			}
+		}
+		t.Fatalf("batch found %d lines with failures, line by line %d", len(got), len(want))
+	}
+	if !slices.Equal(batch.FailCounts, single.FailCounts) {
+		t.Errorf("hits per regex: batch %v, line by line %v", batch.FailCounts, single.FailCounts)
+	}
+	if len(got) < 100 {
+		t.Errorf("only %d lines with failures", len(got))
+	}
 }

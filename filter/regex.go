@@ -41,6 +41,7 @@ type Regex struct {
 	namedIdx    []int    // their group numbers
 	alts        []linkedGroup
 	tuples      []linkedGroup // sorted by name
+	flagIdx     [4]int        // group numbers of sessionFlags, -1: none
 	nameIndex   map[string]int
 	r2Groups    []int // regexp2 group number per name index
 }
@@ -173,6 +174,18 @@ type linkedGroup struct {
 	mainIdx int
 }
 
+// sessionFlags are the groups that tell, before any field is built, that
+// a hit only ends a session (endsSessionOnly), indexed by the flag*
+// constants.
+var sessionFlags = [...]string{flagNoFail: "nofail", flagMLFGained: "mlfgained", flagMLFForget: "mlfforget", flagMLFID: "mlfid"}
+
+const (
+	flagNoFail = iota
+	flagMLFGained
+	flagMLFForget
+	flagMLFID
+)
+
 func (r *Regex) setNames(names []string) {
 	r.names = names
 	r.named, r.namedIdx, r.alts, r.tuples = nil, nil, nil, nil
@@ -196,6 +209,12 @@ func (r *Regex) setNames(names []string) {
 			mi = -1
 		}
 		return linkedGroup{r.nameIndex[n], main, mi}, true
+	}
+	for k, n := range sessionFlags {
+		r.flagIdx[k] = -1
+		if i, ok := r.nameIndex[n]; ok {
+			r.flagIdx[k] = i
+		}
 	}
 	for _, n := range r.named {
 		r.namedIdx = append(r.namedIdx, r.nameIndex[n])

@@ -29,6 +29,16 @@ type hit struct {
 	// matched is the line as the failure keeps it, when searchLine made
 	// that copy already ("": merging makes it).
 	matched string
+	// A lazy hit only ends a session (see endsSessionOnly): its fields are
+	// built by Merge, and only when the session it names exists. key is
+	// that session's id, view and text the line and content searched (in
+	// the batch's block), preRe the prefregex whose groups count (nil:
+	// none) and spans the offsets of both matches in the batch's spans.
+	lazy       bool
+	key        string
+	view, text string
+	preRe      *Regex
+	spans      [4]int32 // prefregex offsets: start, len; failregex's
 }
 
 // searchLine appends the hits of a one-line filter on line i (tl): the
@@ -37,8 +47,10 @@ type hit struct {
 // the candidate failregexes, the first that matches, or with CheckAll all
 // of them. view, when not empty, is the text searched (tl[0]+tl[2]+"\n")
 // in memory the caller reuses: the groups a hit keeps are then taken from
-// one copy of the line, which the hit keeps as its matched line.
-func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, when time.Time, noDate bool, regexes uint64) []hit {
+// one copy of the line, which the hit keeps as its matched line. With
+// arena (where the view lives as long as the batch), a hit that only ends
+// a session is left lazy, its offsets kept in arena.
+func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena *[]int, when time.Time, noDate bool, regexes uint64) []hit {
 	buf := view
 	if buf == "" {
 		buf = tl[0] + tl[2] + "\n"
@@ -125,6 +137,17 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, when t
 			continue
 		}
 		h := hit{line: i, regex: r}
+		if key, ok := endsSessionOnly(pre, preRe, re, &m); ok && arena != nil && view != "" && !f.o.CheckAll {
+			h.lazy, h.key, h.view, h.text, h.preRe = true, key, view, text, preRe
+			h.spans[2], h.spans[3] = int32(len(*arena)), int32(len(m.spans))
+			*arena = append(*arena, m.spans...)
+			if pre != nil {
+				h.spans[0], h.spans[1] = int32(len(*arena)), int32(len(pre.spans))
+				*arena = append(*arena, pre.spans...)
+			}
+			hits = append(hits, h)
+			break
+		}
 		if view != "" {
 			h.matched = tl.matched()
 			c := lineCopy{view: view, line: h.matched, cut: len(tl[0]), date: len(tl[1])}
@@ -260,8 +283,17 @@ func (f *Filter) ignored(buf string) bool {
 // merged into its multi-line session if it has one. stop reports that the
 // line's later hits do not count (a session's helper line, or a session
 // still without an address when pending ones are dropped).
-func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (_ []Failure, stop bool) {
+func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time, arena []int) (_ []Failure, stop bool) {
 	f.FailCounts[h.regex]++
+	if h.lazy {
+		if f.mlfid.get(h.key) == nil {
+			// No session to end: merging would change nothing, and the
+			// match is no failure (<F-NOFAIL>): the line's later hits do
+			// not count.
+			return out, true
+		}
+		h.fail, h.matched = h.build(f.Fail[h.regex], tl, arena)
+	}
 	matched := h.matched
 	if matched == "" {
 		matched = tl.matched()
@@ -271,6 +303,47 @@ func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time) (
 		return out, true
 	}
 	return f.appendFailures(out, h.regex, fail, session, when)
+}
+
+// endsSessionOnly reports a match whose fields would name a session
+// (key, its mlfid) and end it (<F-MLFFORGET>) without failing
+// (<F-NOFAIL> or <F-MLFGAINED>): merged into no session it changes
+// nothing and yields no failure. It reads the groups as fillGroups would
+// set them (the failregex's over the prefregex's); a regex with alt_ or
+// tuple_ groups is left to the fields.
+func endsSessionOnly(pre *Match, preRe, r *Regex, m *Match) (key string, ok bool) {
+	if len(r.alts)+len(r.tuples) > 0 || (pre != nil && len(preRe.alts)+len(preRe.tuples) > 0) {
+		return "", false
+	}
+	group := func(k int) (string, bool) {
+		if i := r.flagIdx[k]; i >= 0 {
+			return m.text(i)
+		}
+		if pre != nil {
+			if i := preRe.flagIdx[k]; i >= 0 {
+				return pre.text(i)
+			}
+		}
+		return "", false
+	}
+	truthy := func(k int) bool { s, ok := group(k); return ok && s != "" }
+	if !truthy(flagMLFForget) || !(truthy(flagNoFail) || truthy(flagMLFGained)) {
+		return "", false
+	}
+	return group(flagMLFID)
+}
+
+// build makes a lazy hit's fields and matched line, as searchLine would
+// have (re: its failregex; arena: the batch's offsets).
+func (h *hit) build(re *Regex, tl tupleLine, arena []int) (*fields.Set, string) {
+	matched := tl.matched()
+	m := Match{Buf: h.text, spans: arena[h.spans[2] : h.spans[2]+h.spans[3]], re: re}
+	var pre *Match
+	if h.preRe != nil {
+		pre = &Match{Buf: h.view, spans: arena[h.spans[0] : h.spans[0]+h.spans[1]], re: h.preRe}
+	}
+	c := lineCopy{view: h.view, line: matched, cut: len(tl[0]), date: len(tl[1])}
+	return groupFields(pre, h.preRe, re, &m, &c), matched
 }
 
 // intoSession merges a match's fields, with the lines it matched, into
