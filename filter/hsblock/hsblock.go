@@ -18,16 +18,30 @@ typedef struct {
 	size_t n;
 	uint64_t *cand;
 	size_t stride;
+	size_t line; // the line of the last match: the next is most often in it or just after
 } f2bx_hs_ctx;
 
 // f2bx_on_match sets bit id%64 of word id/64 of the line the match ends
 // in: the last line whose start is at or before the match's last byte.
+// Matches come mostly in the order of their ends, so the line is looked
+// for from the last match's on, a few lines forward, before a binary
+// search.
 static int f2bx_on_match(unsigned int id, unsigned long long from, unsigned long long to,
 		unsigned int flags, void *p) {
 	f2bx_hs_ctx *c = (f2bx_hs_ctx *)p;
 	long long end = (long long)to - 1;
 	if (end < 0) {
 		end = 0;
+	}
+	size_t k = c->line;
+	if (k < c->n && c->starts[k] <= end) {
+		for (int step = 0; step < 4; step++, k++) {
+			if (k + 1 == c->n || c->starts[k + 1] > end) {
+				c->line = k;
+				c->cand[k * c->stride + id / 64] |= (uint64_t)1 << (id % 64);
+				return 0;
+			}
+		}
 	}
 	size_t lo = 0, hi = c->n;
 	while (lo < hi) {
@@ -41,6 +55,7 @@ static int f2bx_on_match(unsigned int id, unsigned long long from, unsigned long
 	if (lo == 0) {
 		return 0;
 	}
+	c->line = lo - 1;
 	size_t w = (lo - 1) * c->stride + id / 64;
 	c->cand[w] |= (uint64_t)1 << (id % 64);
 	return 0;
@@ -48,7 +63,7 @@ static int f2bx_on_match(unsigned int id, unsigned long long from, unsigned long
 
 static int f2bx_scan(hs_database_t *db, hs_scratch_t *s, const char *block, size_t len,
 		const int64_t *starts, size_t n, uint64_t *cand, size_t stride) {
-	f2bx_hs_ctx c = {starts, n, cand, stride};
+	f2bx_hs_ctx c = {starts, n, cand, stride, 0};
 	return hs_scan(db, block, (unsigned int)len, 0, s, f2bx_on_match, &c);
 }
 

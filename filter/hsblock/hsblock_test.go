@@ -3,6 +3,8 @@
 package hsblock
 
 import (
+	"math/rand/v2"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -84,5 +86,50 @@ func TestScanChecksSizes(t *testing.T) {
 	}
 	if _, err := Load([]byte("not a database")); err == nil {
 		t.Error("Load of junk: no error")
+	}
+}
+
+// On random blocks (empty lines, several matches per line, long gaps
+// between matching lines, patterns whose matches end out of order), each
+// line gets exactly the ids of the patterns that match in it.
+func TestScanAgreesWithRegexp(t *testing.T) {
+	patterns := map[int]string{0: "ab", 1: `b+c`, 2: "^x", 3: `a.{0,30}z`, 64: "c$"}
+	s := load(t, patterns)
+	var res []*regexp.Regexp
+	var ids []int
+	for id, e := range patterns {
+		res, ids = append(res, regexp.MustCompile(`(?m)`+e)), append(ids, id)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 300 {
+		var lines []string
+		for range 1 + r.IntN(40) {
+			b := make([]byte, r.IntN(12)*r.IntN(4))
+			for i := range b {
+				b[i] = "abcxz "[r.IntN(6)]
+			}
+			lines = append(lines, string(b))
+		}
+		var block []byte
+		var starts []int
+		for _, l := range lines {
+			starts = append(starts, len(block))
+			block = append(append(block, l...), '\n')
+		}
+		cand := make([]uint64, 2*len(lines))
+		if err := s.Scan(block, starts, cand, 2); err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range lines {
+			want := make([]uint64, 2)
+			for k, re := range res {
+				if re.MatchString(l + "\n") {
+					want[ids[k]/64] |= 1 << (ids[k] % 64)
+				}
+			}
+			if got := cand[2*i : 2*i+2]; !slices.Equal(got, want) {
+				t.Fatalf("round %d, line %d %q: %b, want %b", round, i, l, got, want)
+			}
+		}
 	}
 }
