@@ -114,8 +114,9 @@ func (c *mlfidCache) remove(i int32) {
 	c.free = append(c.free, i)
 }
 
-// updateUsers adds user to the session's set of users.
-func updateUsers(fail *fields.Set, u string) []string {
+// updateUsers adds user to the session's set of users (a first one in
+// a list from l).
+func updateUsers(fail *fields.Set, u string, l *lists) []string {
 	users := fail.Strings("users")
 	if u == "" {
 		return users
@@ -125,9 +126,32 @@ func updateUsers(fail *fields.Set, u string) []string {
 			return users
 		}
 	}
-	users = append(append([]string(nil), users...), u)
+	if len(users) == 0 {
+		users = l.one(u)
+	} else {
+		users = append(append([]string(nil), users...), u)
+	}
 	fail.SetList("users", users)
 	return users
+}
+
+// lists hands out lists of one item, two from each allocation: a new
+// session's users and matches cost one.
+type lists struct {
+	a    *[2]string
+	used int
+}
+
+// one returns the list of s, without room to grow in place: an append
+// makes a new list, never touching its neighbour.
+func (l *lists) one(s string) []string {
+	if l.a == nil || l.used == len(l.a) {
+		l.a, l.used = new([2]string), 0
+	}
+	i := l.used
+	l.used++
+	l.a[i] = s
+	return l.a[i : i+1 : i+1]
 }
 
 // Flags of a merge.
@@ -145,6 +169,7 @@ const (
 // mlfid group's text (or the value printed).
 func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) *fields.Set {
 	sess := f.mlfid.get(mlfid)
+	var l lists
 	var users []string
 	flags := 0
 	if fail.Truthy("mlfgained") {
@@ -160,7 +185,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) 
 	}
 	fail.Delete("mlfforget")
 	if sess != nil {
-		users = updateUsers(sess, fail.Str("user"))
+		users = updateUsers(sess, fail.Str("user"), &l)
 		if sess.Truthy("nofail") {
 			flags |= nfState
 		}
@@ -181,7 +206,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) 
 			f.mlfid.unset(mlfid)
 		}
 	} else if flags&nfForget == 0 {
-		users = updateUsers(fail, fail.Str("user"))
+		users = updateUsers(fail, fail.Str("user"), &l)
 		f.mlfid.set(mlfid, fail)
 	}
 	pending := fail.Truthy("mlfpending")
@@ -193,12 +218,17 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) 
 	}
 	switch {
 	case flags&nfNoFail == 0:
-		m := append([]string(nil), fail.Strings("nofail-matches")...)
-		fail.Delete("nofail-matches")
-		m = append(m, fail.Strings("matches")...)
-		if flags&nfGained == 0 {
-			m = append(m, matched...)
+		nm, om := fail.Strings("nofail-matches"), fail.Strings("matches")
+		var m []string
+		if len(nm)+len(om) == 0 && flags&nfGained == 0 && len(matched) == 1 {
+			m = l.one(matched[0])
+		} else {
+			m = append(append([]string(nil), nm...), om...)
+			if flags&nfGained == 0 {
+				m = append(m, matched...)
+			}
 		}
+		fail.Delete("nofail-matches")
 		fail.SetList("matches", m)
 	case flags&(nfNoFail|nfForget) == nfNoFail:
 		fail.SetList("nofail-matches", append(append([]string(nil), fail.Strings("nofail-matches")...), matched...))

@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -349,11 +350,12 @@ func (h *hit) build(re *Regex, tl tupleLine, arena []int) (*fields.Set, string) 
 // intoSession merges a match's fields, with the lines it matched, into
 // its multi-line session when it has one (session), or gives them their
 // lines. stop reports a session's helper line (<F-NOFAIL>): the line's
-// later hits do not count.
+// later hits do not count. matched is not kept (a copy is), so that the
+// caller's list may live on its stack.
 func (f *Filter) intoSession(fail *fields.Set, matched []string) (_ *fields.Set, session, stop bool) {
 	mlfid, session := sessionID(fail)
 	if !session {
-		fail.SetList("matches", matched)
+		fail.SetList("matches", slices.Clone(matched))
 		return fail, false, false
 	}
 	fail = f.mergeFailure(mlfid, fail, matched)
