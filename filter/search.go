@@ -137,18 +137,13 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena 
 		if noDate && when.IsZero() && !f.o.AcceptNoDate {
 			continue
 		}
-		h := hit{line: i, regex: r}
-		if key, ok := endsSessionOnly(pre, preRe, re, &m); ok && arena != nil && view != "" && !f.o.CheckAll {
-			h.lazy, h.key, h.view, h.text, h.preRe = true, key, view, text, preRe
-			h.spans[2], h.spans[3] = int32(len(*arena)), int32(len(m.spans))
-			*arena = append(*arena, m.spans...)
-			if pre != nil {
-				h.spans[0], h.spans[1] = int32(len(*arena)), int32(len(pre.spans))
-				*arena = append(*arena, pre.spans...)
+		if arena != nil && view != "" && !f.o.CheckAll {
+			if key, ok := endsSessionOnly(pre, preRe, re, &m); ok {
+				hits = append(hits, lazyHit(i, r, key, view, text, pre, preRe, &m, arena))
+				break
 			}
-			hits = append(hits, h)
-			break
 		}
+		h := hit{line: i, regex: r}
 		if view != "" {
 			h.matched = tl.matched()
 			c := lineCopy{view: view, line: h.matched, cut: len(tl[0]), date: len(tl[1])}
@@ -332,6 +327,21 @@ func endsSessionOnly(pre *Match, preRe, r *Regex, m *Match) (key string, ok bool
 		return "", false
 	}
 	return group(flagMLFID)
+}
+
+// lazyHit is a hit of failregex r on line i that only ends session key,
+// its fields left to Merge: its matches' offsets (m's, and pre's of preRe
+// when the prefregex's groups count) go to arena.
+func lazyHit(i, r int, key, view, text string, pre *Match, preRe *Regex, m *Match, arena *[]int) hit {
+	h := hit{line: i, regex: r, lazy: true, key: key, view: view, text: text}
+	h.spans[2], h.spans[3] = int32(len(*arena)), int32(len(m.spans))
+	*arena = append(*arena, m.spans...)
+	if pre != nil {
+		h.preRe = preRe
+		h.spans[0], h.spans[1] = int32(len(*arena)), int32(len(pre.spans))
+		*arena = append(*arena, pre.spans...)
+	}
+	return h
 }
 
 // build makes a lazy hit's fields and matched line, as searchLine would
