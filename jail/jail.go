@@ -92,17 +92,28 @@ type PrefixBan struct {
 
 // PrefixBans converts a batch for the backends (IPv6 addresses widened
 // to v6bits when it is above zero); tickets without an address are left
-// out.
+// out. A ban's End is its ticket's end plus EndGrace.
 func PrefixBans(batch []*Ticket, v6bits int) []PrefixBan {
 	bans := make([]PrefixBan, 0, len(batch))
 	for _, tk := range batch {
 		if p, ok := tk.Prefix(v6bits); ok {
-			end, _ := tk.End()
+			end, ok := tk.End()
+			if ok {
+				end = end.Add(EndGrace)
+			}
 			bans = append(bans, PrefixBan{Prefix: p, End: end})
 		}
 	}
 	return bans
 }
+
+// EndGrace is how long past a ticket's end a backend that expires bans
+// itself (XDP, nftables timeouts) keeps the ban. The jail unbans at the
+// end; a ban hit again meanwhile is prolonged in the backends only when
+// its old end comes (Expired), and the grace covers the time that news
+// takes to reach them. If the daemon dies, its bans end at most this much
+// later.
+const EndGrace = 10 * time.Second
 
 // Prefixes is the batch's banned prefixes, as PrefixBans.
 func Prefixes(batch []*Ticket, v6bits int) []netip.Prefix {
@@ -376,30 +387,20 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 	sh := j.banned.lock(id)
 	if old, ok := sh.m[id]; ok {
 		// Already banned: never queued again, but a later failure moves
-		// the end of the ban (fail2ban's prolong). The scheduler keeps the
-		// old deadline; Expired finds the ban prolonged and sets the new
-		// one, so that this path takes no scheduler lock.
-		var moved *Ticket
+		// the end of the ban, as fail2ban's ban manager does. Like
+		// fail2ban, it calls no action now: under a flood a banned address
+		// fails again and again. The scheduler keeps the old deadline;
+		// Expired finds the ban prolonged, sets the new one and tells the
+		// actions that carry the end (they keep a ban EndGrace past its
+		// end, so that the news reaches them in time).
 		if old.BanTime >= 0 {
 			if tk.BanTime < 0 {
 				old.BanTime = -1
-				moved = old
 			} else if tk.Time+tk.BanTime > old.Time+old.BanTime {
 				old.BanTime = tk.BanTime + max(0, tk.Time-old.Time)
-				moved = old
 			}
-		}
-		var cp Ticket
-		if moved != nil && j.prolongs != nil {
-			cp = *moved // the actions get a copy: old changes under the lock only
 		}
 		sh.mu.Unlock()
-		if moved != nil && j.prolongs != nil {
-			select {
-			case j.prolongs <- &cp:
-			case <-ctx.Done():
-			}
-		}
 		if j.log.Enabled(ctx, slog.LevelDebug) {
 			j.log.Debug("already banned", "id", id)
 		}
@@ -523,7 +524,7 @@ func (j *Jail) UnbanAll(ctx context.Context) int {
 // Expired is called with the ids whose ban the scheduler found ended.
 func (j *Jail) Expired(ctx context.Context, ids []string) {
 	now := j.d.Clock.Now()
-	var out []*Ticket
+	var out, prolonged []*Ticket
 	for _, id := range ids {
 		sh := j.banned.lock(id)
 		tk, ok := sh.m[id]
@@ -532,9 +533,14 @@ func (j *Jail) Expired(ctx context.Context, ids []string) {
 			continue
 		}
 		if end, ok := tk.End(); !ok || end.After(now) {
-			// Prolonged since: schedule again.
+			// Prolonged since: schedule again, and tell the actions (a
+			// copy: tk changes under the lock only).
 			if ok {
 				j.d.Scheduler.Set(Key{j.cfg.Name, id}, end)
+			}
+			if j.prolongs != nil {
+				cp := *tk
+				prolonged = append(prolonged, &cp)
 			}
 			sh.mu.Unlock()
 			continue
@@ -547,6 +553,13 @@ func (j *Jail) Expired(ctx context.Context, ids []string) {
 		j.log.Log(ctx, levelNotice, "Unban", "id", tk.ID)
 	}
 	j.queueUnbans(ctx, out)
+	for _, tk := range prolonged {
+		select {
+		case j.prolongs <- tk:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func (j *Jail) queueUnbans(ctx context.Context, tks []*Ticket) {

@@ -387,8 +387,10 @@ func (p *prolongingActions) Prolong(_ context.Context, b []*Ticket) error {
 	return p.record("prolong", b)
 }
 
-// TestProlongReachesActions: a ban hit again moves its end, and actions
-// that carry the end (XDP, nftables) are told the new one.
+// TestProlongReachesActions: a ban hit again moves its end at once, but,
+// as fail2ban, calls no action then: actions that carry the end (XDP,
+// nftables) are told the new one when the old one comes, once however
+// often the ban was hit, and unban at the new end.
 func TestProlongReachesActions(t *testing.T) {
 	pa := &prolongingActions{fakeActions: &fakeActions{events: make(chan string, 100)}, ends: make(chan float64, 10)}
 	h := newHarness(t, Config{MaxRetry: 2, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute}, func(d *Deps) { d.Actions = pa })
@@ -398,13 +400,32 @@ func TestProlongReachesActions(t *testing.T) {
 	h.expect("ban 192.0.2.9")
 	h.fail("192.0.2.9", -40*time.Second)
 	h.fail("192.0.2.9", -30*time.Second)
-	h.expect("prolong 192.0.2.9")
-	if end := <-pa.ends; end != float64(t0.Unix()-30+600) {
-		t.Errorf("prolonged to %v, want %v", end, t0.Unix()-30+600)
-	}
-	// A failure that does not move the end tells nothing.
-	h.fail("192.0.2.9", -45*time.Second)
+	h.fail("192.0.2.9", -20*time.Second)
+	h.fail("192.0.2.9", -10*time.Second)
 	h.quiet()
+	if tk, _ := h.jail.Banned("192.0.2.9"); tk.Time+tk.BanTime != float64(t0.Unix()-10+600) {
+		t.Fatalf("ban ends at %v, want %v", tk.Time+tk.BanTime, t0.Unix()-10+600)
+	}
+	h.advance(10*time.Minute - 50*time.Second) // the old end
+	h.expect("prolong 192.0.2.9")
+	if end := <-pa.ends; end != float64(t0.Unix()-10+600) {
+		t.Errorf("prolonged to %v, want %v", end, t0.Unix()-10+600)
+	}
+	h.quiet()
+	h.advance(40 * time.Second) // the new end
+	h.expect("unban 192.0.2.9")
+	h.quiet()
+}
+
+// The backends keep a ban EndGrace past its ticket's end; a ban without
+// end has none there either.
+func TestPrefixBansEndWithGrace(t *testing.T) {
+	tk := &Ticket{ID: "192.0.2.1", Addr: netip.MustParseAddr("192.0.2.1"), Time: 1000, BanTime: 60}
+	forever := &Ticket{ID: "192.0.2.2", Addr: netip.MustParseAddr("192.0.2.2"), Time: 1000, BanTime: -1}
+	bans := PrefixBans([]*Ticket{tk, forever}, 0)
+	if len(bans) != 2 || !bans[0].End.Equal(time.Unix(1060, 0).Add(EndGrace)) || !bans[1].End.IsZero() {
+		t.Errorf("bans %+v", bans)
+	}
 }
 
 // TestSetRules: maxretry, findtime and bantime changed while the jail runs
