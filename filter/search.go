@@ -66,15 +66,15 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena 
 	var pre *Match
 	var preRe *Regex
 	// first is a failregex whose search on the content came with the
-	// prefregex's (firstMatch: its match, when found): -1 for none.
-	first, firstFound := -1, false
+	// prefregex's (firstMatch: its match; no spans when none): -1 for none.
+	first := -1
 	var firstMatch Match
 	switch {
 	case f.prefHead != nil:
 		var m Match
 		searched := false
 		if r0 := firstCandidate(regexes, len(f.Fail)); r0 >= 0 {
-			searched, m, first, firstFound, firstMatch = f.searchAfterHead(buf, r0)
+			searched, m, first, firstMatch = f.searchAfterHead(buf, r0)
 		}
 		if !searched {
 			var ok bool
@@ -117,7 +117,7 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena 
 		}
 		var m Match
 		if r == first {
-			if !firstFound {
+			if firstMatch.spans == nil {
 				continue
 			}
 			m = firstMatch
@@ -145,9 +145,7 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena 
 		}
 		h := hit{line: i, regex: r}
 		if view != "" {
-			h.matched = tl.matched()
-			c := lineCopy{view: view, line: h.matched, cut: len(tl[0]), date: len(tl[1])}
-			h.fail = groupFields(pre, preRe, re, &m, &c)
+			h.fail, h.matched = keptFields(tl, view, pre, preRe, re, &m)
 		} else {
 			h.fail = groupFields(pre, preRe, re, &m, nil)
 		}
@@ -177,28 +175,28 @@ func firstCandidate(regexes uint64, n int) int {
 // searchAfterHead searches the prefregex's head in a one-line buf and,
 // when it matches, failregex r in the content, with one call into PCRE2,
 // when both run there (searched). m is the head's match (no spans: none);
-// first is r when r's search was made too (found: whether it matched, fm
-// its match), else -1.
-func (f *Filter) searchAfterHead(buf string, r int) (searched bool, m Match, first int, found bool, fm Match) {
+// first is r when r's search was made too (fm its match, no spans when
+// none), else -1.
+func (f *Filter) searchAfterHead(buf string, r int) (searched bool, m Match, first int, fm Match) {
 	h, re := f.prefHead, f.Fail[r]
 	if h.jit == nil || h.re2 == nil || re.jit == nil || re.re2 == nil || strings.IndexByte(buf, '\n') != len(buf)-1 {
-		return false, Match{}, -1, false, Match{}
+		return false, Match{}, -1, Match{}
 	}
 	a, ok := pcre.FindAfter(h.jit, re.jit, buf, 1, f.spans[0], f.spans[1])
 	switch {
 	case !ok:
-		return false, Match{}, -1, false, Match{}
+		return false, Match{}, -1, Match{}
 	case a.Head == nil:
-		return true, Match{}, -1, false, Match{}
+		return true, Match{}, -1, Match{}
 	}
 	m = Match{Buf: buf, spans: a.Head, re: h}
 	switch {
 	case !a.RestOK:
-		return true, m, -1, false, Match{}
+		return true, m, -1, Match{}
 	case a.Rest == nil:
-		return true, m, r, false, Match{}
+		return true, m, r, Match{}
 	}
-	return true, m, r, true, Match{Buf: buf[a.Start:a.End], spans: a.Rest, re: re}
+	return true, m, r, Match{Buf: buf[a.Start:a.End], spans: a.Rest, re: re}
 }
 
 // spanRoom is the room in a filter's reused match offsets: two per group
@@ -347,14 +345,21 @@ func lazyHit(i, r int, key, view, text string, pre *Match, preRe *Regex, m *Matc
 // build makes a lazy hit's fields and matched line, as searchLine would
 // have (re: its failregex; arena: the batch's offsets).
 func (h *hit) build(re *Regex, tl tupleLine, arena []int) (*fields.Set, string) {
-	matched := tl.matched()
 	m := Match{Buf: h.text, spans: arena[h.spans[2] : h.spans[2]+h.spans[3]], re: re}
 	var pre *Match
 	if h.preRe != nil {
 		pre = &Match{Buf: h.view, spans: arena[h.spans[0] : h.spans[0]+h.spans[1]], re: h.preRe}
 	}
-	c := lineCopy{view: h.view, line: matched, cut: len(tl[0]), date: len(tl[1])}
-	return groupFields(pre, h.preRe, re, &m, &c), matched
+	return keptFields(tl, h.view, pre, h.preRe, re, &m)
+}
+
+// keptFields are a match's groups (see groupFields) found in view, a
+// reused block's text of line tl, taken from one copy of the line, which
+// is also its matched line.
+func keptFields(tl tupleLine, view string, pre *Match, preRe, re *Regex, m *Match) (*fields.Set, string) {
+	matched := tl.matched()
+	c := lineCopy{view: view, line: matched, cut: len(tl[0]), date: len(tl[1])}
+	return groupFields(pre, preRe, re, m, &c), matched
 }
 
 // intoSession merges a match's fields, with the lines it matched, into

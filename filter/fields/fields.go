@@ -31,8 +31,12 @@ func keyBit(k string) uint64 {
 	return 1 << ((uint(len(k))*6 + uint(k[0]) + uint(k[len(k)-1])*22) & 63)
 }
 
-// add appends an entry whose key the set does not have.
-func (f *Set) add(e entry) {
+// put sets e, in place of the entry with its key or appended.
+func (f *Set) put(e entry) {
+	if i := f.find(e.key); i >= 0 {
+		f.e[i] = e
+		return
+	}
 	f.e = append(f.e, e)
 	f.has |= keyBit(e.key)
 }
@@ -199,13 +203,7 @@ func Truthy(v any) bool {
 }
 
 // SetText sets field k to text s.
-func (f *Set) SetText(k, s string) {
-	if i := f.find(k); i >= 0 {
-		f.e[i] = entry{key: k, s: s, v: isText}
-		return
-	}
-	f.add(entry{key: k, s: s, v: isText})
-}
+func (f *Set) SetText(k, s string) { f.put(entry{key: k, s: s, v: isText}) }
 
 // Set sets field k to v (text is kept as text; nil is None).
 func (f *Set) Set(k string, v any) {
@@ -217,23 +215,12 @@ func (f *Set) Set(k string, v any) {
 		f.SetList(k, x)
 		return
 	}
-	if i := f.find(k); i >= 0 {
-		f.e[i] = entry{key: k, v: v}
-		return
-	}
-	f.add(entry{key: k, v: v})
+	f.put(entry{key: k, v: v})
 }
 
 // SetList sets field k to list l (which the set shares; do not change
 // it). Unlike Set, it boxes nothing.
-func (f *Set) SetList(k string, l []string) {
-	e := listEntry(k, l)
-	if i := f.find(k); i >= 0 {
-		f.e[i] = e
-		return
-	}
-	f.add(e)
-}
+func (f *Set) SetList(k string, l []string) { f.put(listEntry(k, l)) }
 
 // Delete removes field k.
 func (f *Set) Delete(k string) {
@@ -300,11 +287,7 @@ func (f *Set) Copy(to, from string) {
 	}
 	e := f.e[i]
 	e.key = to
-	if j := f.find(to); j >= 0 {
-		f.e[j] = e
-		return
-	}
-	f.add(e)
+	f.put(e)
 }
 
 // Update sets the fields of src that are not None, as a multi-line
@@ -314,13 +297,8 @@ func (f *Set) Update(src *Set) {
 		return
 	}
 	for _, e := range src.e {
-		if e.v == nil {
-			continue
-		}
-		if j := f.find(e.key); j >= 0 {
-			f.e[j] = e
-		} else {
-			f.add(e)
+		if e.v != nil {
+			f.put(e)
 		}
 	}
 }

@@ -10,13 +10,19 @@ package pcre
 #include <stdlib.h>
 #include <string.h>
 
-// f2bx_match runs one match with a step limit and copies the groups'
-// offsets (-1 unset) into out (2 per group, n groups with the whole
-// match). It returns pcre2_match's result: > 0 matched, PCRE2_ERROR_NOMATCH,
-// or another error (a limit).
+// f2bx_step_limit bounds PCRE2's work on a subject of len bytes: linear
+// in its length.
+static uint32_t f2bx_step_limit(size_t len) {
+	return 1000 + 32 * (uint32_t)(len < (1 << 20) ? len : (1 << 20));
+}
+
+// f2bx_match runs one match with a step limit (f2bx_step_limit) and
+// copies the groups' offsets (-1 unset) into out (2 per group, n groups
+// with the whole match). It returns pcre2_match's result: > 0 matched,
+// PCRE2_ERROR_NOMATCH, or another error (a limit).
 static int f2bx_match(pcre2_code *code, pcre2_match_data *md, pcre2_match_context *mc,
-		const char *subject, size_t len, uint32_t limit, int64_t *out, int n) {
-	pcre2_set_match_limit(mc, limit);
+		const char *subject, size_t len, int64_t *out, int n) {
+	pcre2_set_match_limit(mc, f2bx_step_limit(len));
 	int rc = pcre2_match(code, (PCRE2_SPTR)subject, len, 0, PCRE2_NO_UTF_CHECK, md, mc);
 	if (rc <= 0) {
 		return rc == 0 ? PCRE2_ERROR_NOMEMORY : rc;
@@ -34,12 +40,6 @@ static int f2bx_match(pcre2_code *code, pcre2_match_data *md, pcre2_match_contex
 	return rc;
 }
 
-// f2bx_step_limit is stepLimit's bound on the work for a subject of len
-// bytes.
-static uint32_t f2bx_step_limit(size_t len) {
-	return 1000 + 32 * (uint32_t)(len < (1 << 20) ? len : (1 << 20));
-}
-
 // f2bx_match_after runs head on subject and, when it matched, re on the
 // rest of that line from head's end less back ("\n" included), which it
 // reports in rest[1] (start) and rest[2] (end). It returns head's result
@@ -48,7 +48,7 @@ static uint32_t f2bx_step_limit(size_t len) {
 static int f2bx_match_after(pcre2_code *head, pcre2_code *re, pcre2_match_data *md, pcre2_match_context *mc,
 		const char *subject, size_t len, size_t back, int64_t *hout, int hn, int64_t *out, int n, int64_t *rest) {
 	rest[0] = 0;
-	int hrc = f2bx_match(head, md, mc, subject, len, f2bx_step_limit(len), hout, hn);
+	int hrc = f2bx_match(head, md, mc, subject, len, hout, hn);
 	if (hrc <= 0 || (size_t)hout[1] < back) {
 		return hrc;
 	}
@@ -60,7 +60,7 @@ static int f2bx_match_after(pcre2_code *head, pcre2_code *re, pcre2_match_data *
 	size_t restlen = (size_t)(nl - (subject + st)) + 1;
 	rest[1] = (int64_t)st;
 	rest[2] = (int64_t)(st + restlen);
-	rest[0] = f2bx_match(re, md, mc, subject + st, restlen, f2bx_step_limit(restlen), out, n);
+	rest[0] = f2bx_match(re, md, mc, subject + st, restlen, out, n);
 	return hrc;
 }
 
@@ -207,10 +207,6 @@ var scratches = sync.Pool{New: func() any {
 	return s
 }}
 
-// stepLimit bounds PCRE2's work on a line: linear in its length (as
-// f2bx_step_limit).
-func stepLimit(n int) C.uint32_t { return C.uint32_t(1000 + 32*min(n, 1<<20)) }
-
 var empty = C.CString("")
 
 // Find returns the byte offsets of the leftmost match and of its groups
@@ -244,6 +240,16 @@ func locIn(dst []int, n int) []int {
 	return make([]int, n)
 }
 
+// copyLoc returns the offsets in out (C's), in dst's memory when it has
+// room.
+func copyLoc(dst []int, out []int64) []int {
+	loc := locIn(dst, len(out))
+	for i, v := range out {
+		loc[i] = int(v)
+	}
+	return loc
+}
+
 func (re *Regexp) find(s string, groups, dst []int) (loc []int, ok bool) {
 	if !utf8.ValidString(s) {
 		return nil, false
@@ -255,15 +261,11 @@ func (re *Regexp) find(s string, groups, dst []int) (loc []int, ok bool) {
 		subj = (*C.char)(unsafe.Pointer(unsafe.StringData(s)))
 	}
 	n := re.groups + 1
-	rc := C.f2bx_match(re.code, sc.md, sc.mc, subj, C.size_t(len(s)), stepLimit(len(s)), (*C.int64_t)(unsafe.Pointer(&sc.out[0])), C.int(n))
+	rc := C.f2bx_match(re.code, sc.md, sc.mc, subj, C.size_t(len(s)), (*C.int64_t)(unsafe.Pointer(&sc.out[0])), C.int(n))
 	runtime.KeepAlive(re)
 	switch {
 	case rc > 0 && groups == nil:
-		loc = locIn(dst, 2*n)
-		for i := range loc {
-			loc[i] = int(sc.out[i])
-		}
-		return loc, true
+		return copyLoc(dst, sc.out[:2*n]), true
 	case rc > 0:
 		loc = locIn(dst, 2*len(groups))
 		loc[0], loc[1] = int(sc.out[0]), int(sc.out[1])
@@ -316,17 +318,10 @@ func FindAfter(head, re *Regexp, s string, back int, hdst, dst []int) (a After, 
 	case hrc <= 0:
 		return After{}, false
 	}
-	a.Head = locIn(hdst, 2*hn)
-	for i := range a.Head {
-		a.Head[i] = int(sc.out[i])
-	}
+	a.Head = copyLoc(hdst, sc.out[:2*hn])
 	switch {
 	case rrc > 0:
-		a.Rest = locIn(dst, 2*n)
-		for i := range a.Rest {
-			a.Rest[i] = int(out[i])
-		}
-		a.RestOK = true
+		a.Rest, a.RestOK = copyLoc(dst, out[:2*n]), true
 	case rrc == C.PCRE2_ERROR_NOMATCH:
 		a.RestOK = true
 	}
