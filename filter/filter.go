@@ -17,6 +17,7 @@ import (
 	"github.com/f2bx/f2bx/config/fail2ban"
 	"github.com/f2bx/f2bx/filter/date"
 	"github.com/f2bx/f2bx/filter/fields"
+	"github.com/f2bx/f2bx/filter/pcre"
 	"github.com/f2bx/f2bx/internal/netaddr"
 )
 
@@ -88,6 +89,12 @@ type Filter struct {
 	// matches, reused from line to line; ids, failureIDs' result.
 	spans [2][]int
 	ids   []string
+	// batch searches the prefregex's head and each candidate line's first
+	// failregex for a whole scanned block in one call into C (see
+	// searchScanned); batchJob holds per line of that block its job + 1
+	// (0: none), only while the block is searched.
+	batch    *pcre.Batch
+	batchJob []int32
 }
 
 // tupleLine is a line split around its date: before, date, after, and
@@ -210,6 +217,7 @@ func (f *Filter) clone() (*Filter, error) {
 	c.mlfid = newMLFIDCache(100, f.o.Now)
 	c.alone, c.prepared, c.hitBuf = nil, Prepared{}, nil
 	c.spans, c.ids = [2][]int{}, nil
+	c.batch, c.batchJob = nil, nil
 	c.PrefMatches = 0
 	c.FailCounts = make([]int, len(f.Fail))
 	c.IgnoreCount = make([]int, len(f.Ignore))

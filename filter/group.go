@@ -292,6 +292,18 @@ func (g *Group) searchScanned(part *groupPart, sc *partScan, p *Prepared) error 
 	if err := part.pre.scan(sc.block, sc.starts, sc.cand, stride); err != nil {
 		return err
 	}
+	for k, m := range part.members {
+		var same func(int) bool
+		if k > 0 {
+			same = func(i int) bool { return p.lines[m][i] == first[i] }
+		}
+		g.Filters[m].batchHeads(sc, k, stride, p.n, same)
+	}
+	defer func() {
+		for _, m := range part.members {
+			g.Filters[m].batchJob = g.Filters[m].batchJob[:0]
+		}
+	}()
 	for i := range p.n {
 		for k, m := range part.members {
 			f := g.Filters[m]

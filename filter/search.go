@@ -74,7 +74,11 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena 
 		var m Match
 		searched := false
 		if r0 := firstCandidate(regexes, len(f.Fail)); r0 >= 0 {
-			searched, m, first, firstMatch = f.searchAfterHead(buf, r0)
+			job := -1
+			if view != "" && i < len(f.batchJob) {
+				job = int(f.batchJob[i]) - 1
+			}
+			searched, m, first, firstMatch = f.searchAfterHead(buf, r0, job)
 		}
 		if !searched {
 			var ok bool
@@ -174,15 +178,22 @@ func firstCandidate(regexes uint64, n int) int {
 
 // searchAfterHead searches the prefregex's head in a one-line buf and,
 // when it matches, failregex r in the content, with one call into PCRE2,
-// when both run there (searched). m is the head's match (no spans: none);
-// first is r when r's search was made too (fm its match, no spans when
-// none), else -1.
-func (f *Filter) searchAfterHead(buf string, r int) (searched bool, m Match, first int, fm Match) {
+// when both run there (searched); job >= 0 is the line's search in
+// f.batch, made already. m is the head's match (no spans: none); first is
+// r when r's search was made too (fm its match, no spans when none), else
+// -1.
+func (f *Filter) searchAfterHead(buf string, r, job int) (searched bool, m Match, first int, fm Match) {
 	h, re := f.prefHead, f.Fail[r]
-	if h.jit == nil || h.re2 == nil || re.jit == nil || re.re2 == nil || strings.IndexByte(buf, '\n') != len(buf)-1 {
+	if !f.headRuns(re) || strings.IndexByte(buf, '\n') != len(buf)-1 {
 		return false, Match{}, -1, Match{}
 	}
-	a, ok := pcre.FindAfter(h.jit, re.jit, buf, 1, f.spans[0], f.spans[1])
+	var a pcre.After
+	var ok bool
+	if job >= 0 {
+		a, ok = f.batch.Result(job, f.spans[0], f.spans[1])
+	} else {
+		a, ok = pcre.FindAfter(h.jit, re.jit, buf, 1, f.spans[0], f.spans[1])
+	}
 	switch {
 	case !ok:
 		return false, Match{}, -1, Match{}
@@ -197,6 +208,57 @@ func (f *Filter) searchAfterHead(buf string, r int) (searched bool, m Match, fir
 		return true, m, r, Match{}
 	}
 	return true, m, r, Match{Buf: buf[a.Start:a.End], spans: a.Rest, re: re}
+}
+
+// headRuns reports whether the prefregex's head and failregex re run
+// together on PCRE2 (searchAfterHead).
+func (f *Filter) headRuns(re *Regex) bool {
+	h := f.prefHead
+	return h != nil && h.jit != nil && h.re2 != nil && re.jit != nil && re.re2 != nil
+}
+
+// batchHeads searches, in one call into C, the prefregex's head and the
+// first candidate failregex of each line of a scanned block (sc) that
+// searchLine will search in the block: lines whose mask in sc.cand (at
+// k, every stride) is not 0 and, unless same is nil, for which same says
+// so. It records in f.batchJob where each line's result is; searchLine
+// then takes it instead of calling searchAfterHead's FindAfter.
+func (f *Filter) batchHeads(sc *partScan, k, stride, n int, same func(i int) bool) {
+	f.batchJob = f.batchJob[:0]
+	if f.maxLines != 1 || f.prefHead == nil || f.prefHead.jit == nil || f.prefHead.re2 == nil {
+		return
+	}
+	if f.batch == nil {
+		res := make([]*pcre.Regexp, len(f.Fail))
+		for r, re := range f.Fail {
+			if f.headRuns(re) {
+				res[r] = re.jit
+			}
+		}
+		f.batch = pcre.NewBatch(f.prefHead.jit, res)
+	}
+	f.batch.Reset()
+	f.batchJob = slices.Grow(f.batchJob, n)[:n]
+	clear(f.batchJob)
+	for i := range n {
+		mask := sc.cand[i*stride+k]
+		if mask == 0 || (same != nil && !same(i)) {
+			continue
+		}
+		r := firstCandidate(mask, len(f.Fail))
+		if r < 0 || r >= len(f.Fail) {
+			continue
+		}
+		start := sc.starts[i]
+		end := len(sc.block)
+		if i+1 < len(sc.starts) {
+			end = sc.starts[i+1]
+		}
+		if j, ok := f.batch.Add(unsafe.String(&sc.block[start], end-start), start, r); ok {
+			f.batchJob[i] = int32(j + 1)
+		}
+	}
+	f.batch.Run(sc.block)
 }
 
 // spanRoom is the room in a filter's reused match offsets: two per group

@@ -45,3 +45,24 @@ type After struct {
 
 // FindAfter never answers without PCRE2.
 func FindAfter(_, _ *Regexp, _ string, _ int, _, _ []int) (After, bool) { return After{}, false }
+
+// Batch is FindAfter over many lines; without PCRE2 it searches none.
+type Batch struct{}
+
+// NewBatch returns a Batch that searches no line.
+func NewBatch(*Regexp, []*Regexp) *Batch { return &Batch{} }
+
+// Reset does nothing without PCRE2.
+func (b *Batch) Reset() {}
+
+// Add adds no line without PCRE2.
+func (b *Batch) Add(string, int, int) (int, bool) { return 0, false }
+
+// Len is 0 without PCRE2.
+func (b *Batch) Len() int { return 0 }
+
+// Run does nothing without PCRE2.
+func (b *Batch) Run([]byte) {}
+
+// Result never answers without PCRE2.
+func (b *Batch) Result(int, []int, []int) (After, bool) { return After{}, false }

@@ -43,11 +43,11 @@ static int f2bx_match(pcre2_code *code, pcre2_match_data *md, pcre2_match_contex
 // f2bx_match_after runs head on subject and, when it matched, re on the
 // rest of that line from head's end less back ("\n" included), which it
 // reports in rest[1] (start) and rest[2] (end). It returns head's result
-// (as f2bx_match); rest[0] gets re's, or 0 when re did not run: the rest
-// is empty, or starts inside a UTF-8 sequence.
+// (as f2bx_match); rest[0] gets re's, or 0 when re did not run (the rest
+// is empty, or starts inside a UTF-8 sequence; its start and end are 0).
 static int f2bx_match_after(pcre2_code *head, pcre2_code *re, pcre2_match_data *md, pcre2_match_context *mc,
 		const char *subject, size_t len, size_t back, int64_t *hout, int hn, int64_t *out, int n, int64_t *rest) {
-	rest[0] = 0;
+	rest[0] = rest[1] = rest[2] = 0;
 	int hrc = f2bx_match(head, md, mc, subject, len, hout, hn);
 	if (hrc <= 0 || (size_t)hout[1] < back) {
 		return hrc;
@@ -62,6 +62,32 @@ static int f2bx_match_after(pcre2_code *head, pcre2_code *re, pcre2_match_data *
 	rest[2] = (int64_t)(st + restlen);
 	rest[0] = f2bx_match(re, md, mc, subject + st, restlen, out, n);
 	return hrc;
+}
+
+// f2bx_match_batch runs f2bx_match_after (back 1) on lines of one block:
+// job j is the line at jobs[3j] of length jobs[3j+1] ("\n" included) and
+// failregex res[jobs[3j+2]] (of ns[...] groups with the whole match). Its
+// results go to out[j*stride...]: head's result, re's, the rest's start
+// and end, head's offsets (hn groups), then re's. A line holding a "\n"
+// before its end is left to the caller: head's result is F2BX_NOT_RUN.
+#define F2BX_NOT_RUN INT64_MIN
+void f2bx_match_batch(pcre2_code *head, pcre2_code **res, const int32_t *ns, pcre2_match_data *md,
+		pcre2_match_context *mc, const char *block, const int64_t *jobs, int njobs, int hn, int64_t *out, int stride) {
+	for (int j = 0; j < njobs; j++) {
+		const char *s = block + jobs[3*j];
+		size_t len = (size_t)jobs[3*j+1];
+		int r = (int)jobs[3*j+2];
+		int64_t *o = out + (size_t)j * stride;
+		if (len == 0 || memchr(s, '\n', len) != s + len - 1) {
+			o[0] = F2BX_NOT_RUN;
+			continue;
+		}
+		int64_t rest[3];
+		o[0] = f2bx_match_after(head, res[r], md, mc, s, len, 1, o + 4, hn, o + 4 + 2*hn, ns[r], rest);
+		o[1] = rest[0];
+		o[2] = rest[1];
+		o[3] = rest[2];
+	}
 }
 
 // f2bx_compile compiles with UTF (and the given extra options), "^" after
@@ -309,22 +335,27 @@ func FindAfter(head, re *Regexp, s string, back int, hdst, dst []int) (a After, 
 	out := sc.out[2*hn:]
 	hrc := C.f2bx_match_after(head.code, re.code, sc.md, sc.mc, (*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s)), C.size_t(back),
 		(*C.int64_t)(unsafe.Pointer(&sc.out[0])), C.int(hn), (*C.int64_t)(unsafe.Pointer(&out[0])), C.int(n), (*C.int64_t)(unsafe.Pointer(&sc.rest[0])))
-	rrc := C.int(sc.rest[0])
 	runtime.KeepAlive(head)
 	runtime.KeepAlive(re)
+	return after(hrc, C.int(sc.rest[0]), sc.out[:2*hn], out[:2*n], sc.rest[1], sc.rest[2], hdst, dst)
+}
+
+// after is FindAfter's result from f2bx_match_after's: head's result and
+// offsets (hout), re's (rrc, out) and the rest's start and end.
+func after(hrc, rrc C.int, hout, out []int64, start, end int64, hdst, dst []int) (a After, ok bool) {
 	switch {
 	case hrc == C.PCRE2_ERROR_NOMATCH:
 		return After{}, true
 	case hrc <= 0:
 		return After{}, false
 	}
-	a.Head = copyLoc(hdst, sc.out[:2*hn])
+	a.Head = copyLoc(hdst, hout)
 	switch {
 	case rrc > 0:
-		a.Rest, a.RestOK = copyLoc(dst, out[:2*n]), true
+		a.Rest, a.RestOK = copyLoc(dst, out), true
 	case rrc == C.PCRE2_ERROR_NOMATCH:
 		a.RestOK = true
 	}
-	a.Start, a.End = int(sc.rest[1]), int(sc.rest[2])
+	a.Start, a.End = int(start), int(end)
 	return a, true
 }
