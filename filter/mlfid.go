@@ -114,9 +114,8 @@ func (c *mlfidCache) remove(i int32) {
 	c.free = append(c.free, i)
 }
 
-// updateUsers adds user to the session's set of users (a first one in
-// a list from l).
-func updateUsers(fail *fields.Set, u string, l *lists) []string {
+// updateUsers adds user to the session's set of users.
+func updateUsers(fail *fields.Set, u string) []string {
 	users := fail.Strings("users")
 	if u == "" {
 		return users
@@ -127,31 +126,12 @@ func updateUsers(fail *fields.Set, u string, l *lists) []string {
 		}
 	}
 	if len(users) == 0 {
-		users = l.one(u)
+		users = fail.OneList(u)
 	} else {
 		users = append(append([]string(nil), users...), u)
 	}
 	fail.SetList("users", users)
 	return users
-}
-
-// lists hands out lists of one item, two from each allocation: a new
-// session's users and matches cost one.
-type lists struct {
-	a    *[2]string
-	used int
-}
-
-// one returns the list of s, without room to grow in place: an append
-// makes a new list, never touching its neighbour.
-func (l *lists) one(s string) []string {
-	if l.a == nil || l.used == len(l.a) {
-		l.a, l.used = new([2]string), 0
-	}
-	i := l.used
-	l.used++
-	l.a[i] = s
-	return l.a[i : i+1 : i+1]
 }
 
 // Flags of a merge.
@@ -169,7 +149,6 @@ const (
 // mlfid group's text (or the value printed).
 func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) *fields.Set {
 	sess := f.mlfid.get(mlfid)
-	var l lists
 	var users []string
 	flags := 0
 	if fail.Truthy("mlfgained") {
@@ -185,7 +164,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) 
 	}
 	fail.Delete("mlfforget")
 	if sess != nil {
-		users = updateUsers(sess, fail.Str("user"), &l)
+		users = updateUsers(sess, fail.Str("user"))
 		if sess.Truthy("nofail") {
 			flags |= nfState
 		}
@@ -206,7 +185,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) 
 			f.mlfid.unset(mlfid)
 		}
 	} else if flags&nfForget == 0 {
-		users = updateUsers(fail, fail.Str("user"), &l)
+		users = updateUsers(fail, fail.Str("user"))
 		f.mlfid.set(mlfid, fail)
 	}
 	pending := fail.Truthy("mlfpending")
@@ -221,7 +200,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields.Set, matched []string) 
 		nm, om := fail.Strings("nofail-matches"), fail.Strings("matches")
 		var m []string
 		if len(nm)+len(om) == 0 && flags&nfGained == 0 && len(matched) == 1 {
-			m = l.one(matched[0])
+			m = fail.OneList(matched[0])
 		} else {
 			m = append(append([]string(nil), nm...), om...)
 			if flags&nfGained == 0 {

@@ -19,6 +19,8 @@ type Set struct {
 	// has has keyBit set for every key in e (and perhaps for keys deleted
 	// since): a lookup of a key whose bit is clear misses at once.
 	has uint64
+	// spare is room for one-item lists (OneList) allocated with the set.
+	spare []string
 }
 
 // keyBit is k's bit in Set.has, from its length and its first and last
@@ -33,52 +35,72 @@ func keyBit(k string) uint64 {
 
 // put sets e, in place of the entry with its key or appended.
 func (f *Set) put(e entry) {
-	if i := f.find(e.key); i >= 0 {
+	k := e.key()
+	if i := f.find(k); i >= 0 {
 		f.e[i] = e
 		return
 	}
 	f.e = append(f.e, e)
-	f.has |= keyBit(e.key)
+	f.has |= keyBit(k)
 }
 
-// entry is one field: text (v is isText, the value is s), a list of
-// texts (v is isList, s holds the list's pointer and length: a list kept
-// without boxing it in an interface, which would cost an allocation each
-// time "matches" or "users" is set), or any other value (v, nil for
-// Python's None). Without a flag of its own, an entry takes 48 bytes.
+// entry is one field in 32 bytes: its key, its kind, and s: the text
+// (kindText), a list's data and length (kindList: a list kept without
+// boxing it in an interface, which would cost an allocation each time
+// "matches" or "users" is set), or a pointer to any other value, boxed
+// (kindValue). Python's None is kindNone.
 type entry struct {
-	key string
-	s   string
-	v   any
+	k    *byte  // the key's bytes
+	kn   uint32 // the key's length
+	kind uint32
+	s    string
 }
 
-// isText marks an entry whose value is its text; isList one whose value
-// is a list (see entry).
-var (
-	isText any = new(textMark)
-	isList any = new(textMark)
+// Kinds of entries.
+const (
+	kindNone = iota
+	kindText
+	kindList
+	kindValue
 )
 
-type textMark struct{ _ byte }
+func newEntry(k string, kind uint32, s string) entry {
+	return entry{k: unsafe.StringData(k), kn: uint32(len(k)), kind: kind, s: s}
+}
 
-func (e *entry) text() bool { return e.v == isText }
+func (e *entry) key() string { return unsafe.String(e.k, e.kn) }
+
+func (e *entry) text() bool { return e.kind == kindText }
+
+// boxed returns v's entry text: a pointer to a copy of v.
+func boxed(v any) string {
+	p := new(any)
+	*p = v
+	return unsafe.String((*byte)(unsafe.Pointer(p)), 1)
+}
+
+// boxedValue is the value of a kindValue entry.
+func (e *entry) boxedValue() any { return *(*any)(unsafe.Pointer(unsafe.StringData(e.s))) }
 
 // list returns the entry's list when it holds one.
 func (e *entry) list() ([]string, bool) {
-	if e.v != isList {
-		s, ok := e.v.([]string)
+	switch e.kind {
+	case kindList:
+		return unsafe.Slice((*string)(unsafe.Pointer(unsafe.StringData(e.s))), len(e.s)), true
+	case kindValue:
+		s, ok := e.boxedValue().([]string)
 		return s, ok
 	}
-	return unsafe.Slice((*string)(unsafe.Pointer(unsafe.StringData(e.s))), len(e.s)), true
+	return nil, false
 }
 
 // listEntry is an entry holding l, unboxed unless it is empty (an empty
 // list keeps its identity: nil or not).
 func listEntry(k string, l []string) entry {
 	if len(l) == 0 {
-		return entry{key: k, v: l}
+		return newEntry(k, kindValue, boxed(l))
 	}
-	return entry{key: k, s: unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(l))), len(l)), v: isList}
+	return newEntry(k, kindList, unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(l))), len(l)))
 }
 
 // New returns an empty set with room for n fields: up to InlineRoom in
@@ -90,9 +112,24 @@ func New(n int) *Set {
 	b := new(struct {
 		s Set
 		a [InlineRoom]entry
+		l [2]string
 	})
-	b.s.e = b.a[:0:InlineRoom]
+	b.s.e, b.s.spare = b.a[:0:InlineRoom], b.l[:]
 	return &b.s
+}
+
+// OneList returns the list of s, without room to grow in place (an
+// append makes a new list, never touching its neighbour): in room
+// allocated with the set (New) while it lasts, enough for a session's
+// first user and matched line.
+func (f *Set) OneList(s string) []string {
+	if f == nil || len(f.spare) == 0 {
+		return []string{s}
+	}
+	l := f.spare[:1:1]
+	f.spare = f.spare[1:]
+	l[0] = s
+	return l
 }
 
 // InlineRoom is the fields a set holds in its own allocation (New): a
@@ -114,7 +151,7 @@ func (f *Set) find(k string) int {
 		return -1
 	}
 	for i := range f.e {
-		if f.e[i].key == k {
+		if e := &f.e[i]; int(e.kn) == len(k) && e.key() == k {
 			return i
 		}
 	}
@@ -179,10 +216,13 @@ func (f *Set) Truthy(k string) bool {
 	if i < 0 {
 		return false
 	}
-	if f.e[i].text() || f.e[i].v == isList {
-		return f.e[i].s != ""
+	switch e := &f.e[i]; e.kind {
+	case kindText, kindList:
+		return e.s != ""
+	case kindValue:
+		return Truthy(e.boxedValue())
 	}
-	return Truthy(f.e[i].v)
+	return false
 }
 
 // Truthy reports whether v is true as Python tests it.
@@ -203,7 +243,7 @@ func Truthy(v any) bool {
 }
 
 // SetText sets field k to text s.
-func (f *Set) SetText(k, s string) { f.put(entry{key: k, s: s, v: isText}) }
+func (f *Set) SetText(k, s string) { f.put(newEntry(k, kindText, s)) }
 
 // Set sets field k to v (text is kept as text; nil is None).
 func (f *Set) Set(k string, v any) {
@@ -215,7 +255,11 @@ func (f *Set) Set(k string, v any) {
 		f.SetList(k, x)
 		return
 	}
-	f.put(entry{key: k, v: v})
+	if v == nil {
+		f.put(newEntry(k, kindNone, ""))
+		return
+	}
+	f.put(newEntry(k, kindValue, boxed(v)))
 }
 
 // SetList sets field k to list l (which the set shares; do not change
@@ -228,7 +272,7 @@ func (f *Set) Delete(k string) {
 		f.e = slices.Delete(f.e, i, i+1)
 		f.has = 0
 		for j := range f.e {
-			f.has |= keyBit(f.e[j].key)
+			f.has |= keyBit(f.e[j].key())
 		}
 	}
 }
@@ -240,7 +284,7 @@ func (f *Set) All() iter.Seq2[string, any] {
 			return
 		}
 		for i := range f.e {
-			if !yield(f.e[i].key, f.e[i].value()) {
+			if !yield(f.e[i].key(), f.e[i].value()) {
 				return
 			}
 		}
@@ -262,20 +306,22 @@ func (f *Set) Map() map[string]any {
 	}
 	m := make(map[string]any, len(f.e))
 	for i := range f.e {
-		m[f.e[i].key] = f.e[i].value()
+		m[f.e[i].key()] = f.e[i].value()
 	}
 	return m
 }
 
 func (e *entry) value() any {
-	switch e.v {
-	case isText:
+	switch e.kind {
+	case kindText:
 		return e.s
-	case isList:
+	case kindList:
 		l, _ := e.list()
 		return l
+	case kindValue:
+		return e.boxedValue()
 	}
-	return e.v
+	return nil
 }
 
 // Copy sets field to to field from's value (None when absent).
@@ -286,7 +332,7 @@ func (f *Set) Copy(to, from string) {
 		return
 	}
 	e := f.e[i]
-	e.key = to
+	e.k, e.kn = unsafe.StringData(to), uint32(len(to))
 	f.put(e)
 }
 
@@ -297,7 +343,7 @@ func (f *Set) Update(src *Set) {
 		return
 	}
 	for _, e := range src.e {
-		if e.v != nil {
+		if e.kind != kindNone {
 			f.put(e)
 		}
 	}

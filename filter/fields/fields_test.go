@@ -100,8 +100,9 @@ func TestSetAgreesWithMap(t *testing.T) {
 				f.SetText(k, k2)
 				want[k] = k2
 			case 1:
-				f.Set(k, r.IntN(3))
-				want[k] = f.Get(k)
+				v := []any{0, 2, nil, true, [2]string{k, k2}}[r.IntN(5)]
+				f.Set(k, v)
+				want[k] = v
 			case 2:
 				f.Delete(k)
 				delete(want, k)
@@ -126,6 +127,15 @@ func TestSetAgreesWithMap(t *testing.T) {
 				w, wok := want[k]
 				if ok != wok || !reflect.DeepEqual(v, w) {
 					t.Fatalf("round %d: %q is %v, %v; want %v, %v", round, k, v, ok, w, wok)
+				}
+				if f.Truthy(k) != Truthy(w) || f.Has(k) != wok {
+					t.Fatalf("round %d: %q truthy %v, has %v; want %v (%v)", round, k, f.Truthy(k), f.Has(k), w, wok)
+				}
+				if s, isText := w.(string); f.Str(k) != s || func() bool { _, ok := f.Text(k); return ok }() != isText {
+					t.Fatalf("round %d: %q text %q, want %v", round, k, f.Str(k), w)
+				}
+				if l, _ := w.([]string); !slices.Equal(f.Strings(k), l) {
+					t.Fatalf("round %d: %q list %q, want %v", round, k, f.Strings(k), w)
 				}
 			}
 			if c := f.Clone(); !reflect.DeepEqual(c.Map(), want) && len(want) > 0 {
@@ -156,5 +166,32 @@ func TestSetListKeepsLists(t *testing.T) {
 	}
 	if v, ok := f.Lookup("none"); !ok || v.([]string) != nil {
 		t.Errorf("nil list reads as %#v, %v", v, ok)
+	}
+}
+
+// A new set's first two one-item lists come with its allocation, and no
+// list grows into another's room.
+func TestOneListSharesNoRoom(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() {
+		f := New(4)
+		f.SetList("users", f.OneList("root"))
+		f.SetList("matches", f.OneList("a line"))
+	}); n != 1 {
+		t.Errorf("a set and two lists take %v allocations, want 1", n)
+	}
+	f := New(4)
+	a, b, c := f.OneList("a"), f.OneList("b"), f.OneList("c")
+	a2 := append(a, "a2")
+	b2 := append(b, "b2")
+	if !slices.Equal(a, []string{"a"}) || !slices.Equal(b, []string{"b"}) || !slices.Equal(c, []string{"c"}) ||
+		!slices.Equal(a2, []string{"a", "a2"}) || !slices.Equal(b2, []string{"b", "b2"}) {
+		t.Errorf("lists %q %q %q, grown %q %q", a, b, c, a2, b2)
+	}
+	if l := f.Clone().OneList("d"); !slices.Equal(l, []string{"d"}) || !slices.Equal(c, []string{"c"}) {
+		t.Errorf("clone's list %q, c %q", l, c)
+	}
+	var none *Set
+	if l := none.OneList("x"); !slices.Equal(l, []string{"x"}) {
+		t.Errorf("nil set's list %q", l)
 	}
 }
