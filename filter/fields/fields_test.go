@@ -114,12 +114,13 @@ func TestSetAgreesWithMap(t *testing.T) {
 				f.SetList(k, l)
 				want[k] = l
 			case 4:
-				src := New(1)
-				src.SetText(k2, "u")
+				// None does not replace; text, lists and other values do.
+				src, v := New(1), []any{"u", []string{"l"}, 7}[r.IntN(3)]
+				src.Set(k2, v)
 				src.Set(k, nil)
 				f.Update(src)
 				if k != k2 {
-					want[k2] = "u"
+					want[k2] = v
 				}
 			}
 			for _, k := range keys {
