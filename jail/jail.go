@@ -307,14 +307,19 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 		}
 	}
 	for _, p := range b.bans {
-		j.ban(ctx, fs[p.i].ID, p.addr, p.e)
+		if tk := j.ban(ctx, fs[p.i].ID, p.addr, p.e); tk != nil {
+			b.queued = append(b.queued, tk)
+		}
 	}
+	j.queue(ctx, b.queued)
 	if len(b.bans) > 0 {
 		// The jail's goroutine is next on this P: let it carry the bans
 		// out now, not after the caller's next batch of lines.
 		runtime.Gosched()
 	}
 	clear(b.fails) // drop the fields and matches the pool would keep
+	clear(b.queued)
+	b.queued = b.queued[:0]
 }
 
 type pending struct {
@@ -325,10 +330,11 @@ type pending struct {
 
 // addBatch is Add's scratch space, reused.
 type addBatch struct {
-	keys  []netip.Addr
-	fails []failtable.Failure
-	idx   []int
-	bans  []pending
+	keys   []netip.Addr
+	fails  []failtable.Failure
+	idx    []int
+	bans   []pending
+	queued []*Ticket
 }
 
 var addPool = sync.Pool{New: func() any { return new(addBatch) }}
@@ -376,13 +382,14 @@ func (j *Jail) banTime() float64 {
 	return -1
 }
 
-// ban turns an entry that reached maxretry into a ban; addr is the id
-// parsed, when it is an address.
-func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.Entry) {
+// ban turns an entry that reached maxretry into a ban (addr: the id
+// parsed, when it is an address) and returns its ticket for queue; nil
+// when there is no new ban.
+func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.Entry) *Ticket {
 	tk := Ticket{Jail: j.cfg.Name, ID: id, Addr: addr, Time: e.Last, BanTime: j.banTime(), Count: 1, Failures: int(e.Failures)}
 	if tk.BanTime >= 0 && tk.Time+tk.BanTime < seconds(j.d.Clock.Now()) {
 		j.log.Info("ignore, expired bantime", "id", id)
-		return
+		return nil
 	}
 	sh := j.banned.lock(id)
 	if old, ok := sh.m[id]; ok {
@@ -404,7 +411,7 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 		if j.log.Enabled(ctx, slog.LevelDebug) {
 			j.log.Debug("already banned", "id", id)
 		}
-		return
+		return nil
 	}
 	if e.Data != nil {
 		tk.Fields, tk.Matches = e.Data.Fields, e.Data.Matches
@@ -427,9 +434,19 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 		j.d.Store.AddBan(j.storeBan(ptk))
 	}
 	j.log.Log(ctx, levelNotice, "Ban", "id", id, "bantime", tk.BanTime, "bancount", tk.Count)
-	select {
-	case j.bans <- ptk:
-	case <-ctx.Done():
+	return ptk
+}
+
+// queue hands new bans to the jail's goroutine (Run) back to back: it
+// wakes once and carries them out as one batch, rather than waking for
+// each ban while the caller decides the next.
+func (j *Jail) queue(ctx context.Context, tks []*Ticket) {
+	for _, tk := range tks {
+		select {
+		case j.bans <- tk:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -451,6 +468,7 @@ func (j *Jail) storeBan(tk *Ticket) store.Ban {
 func (j *Jail) BanManually(ctx context.Context, ids []string) error {
 	var errs []error
 	now := seconds(j.d.Clock.Now())
+	var queued []*Ticket
 	for _, id := range ids {
 		a, err := netip.ParseAddr(id)
 		if err == nil {
@@ -466,9 +484,12 @@ func (j *Jail) BanManually(ctx context.Context, ids []string) error {
 			}
 		}
 		if e, ban := j.add(a, id, failtable.Failure{Time: now, Count: j.MaxRetry()}); ban {
-			j.ban(ctx, id, a, e)
+			if tk := j.ban(ctx, id, a, e); tk != nil {
+				queued = append(queued, tk)
+			}
 		}
 	}
+	j.queue(ctx, queued)
 	return errors.Join(errs...)
 }
 
