@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -48,6 +49,7 @@ func main() {
 	secs := flag.Float64("seconds", 3, "seconds of writing per run")
 	sources := flag.String("sources", "file,ring", "file, ring or both")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of all runs to this file")
+	memProfile := flag.String("memprofile", "", "write a profile of the allocations of all runs to this file")
 	flag.Parse()
 	// As f2bx start does (GOGC, when set, overrides).
 	defer gctune.Start(0).Stop()
@@ -60,6 +62,19 @@ func main() {
 			log.Fatal(err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if err != nil {
+				log.Print(err)
+			}
+		}()
 	}
 	if why := netns.Available(); why != "" {
 		log.Fatal(why)
