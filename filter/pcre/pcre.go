@@ -18,12 +18,14 @@ static uint32_t f2bx_step_limit(size_t len) {
 
 // f2bx_match runs one match with a step limit (f2bx_step_limit) and
 // copies the groups' offsets (-1 unset) into out (2 per group, n groups
-// with the whole match). It returns pcre2_match's result: > 0 matched,
+// with the whole match). It returns the match's result: > 0 matched,
 // PCRE2_ERROR_NOMATCH, or another error (a limit).
 static int f2bx_match(pcre2_code *code, pcre2_match_data *md, pcre2_match_context *mc,
 		const char *subject, size_t len, int64_t *out, int n) {
 	pcre2_set_match_limit(mc, f2bx_step_limit(len));
-	int rc = pcre2_match(code, (PCRE2_SPTR)subject, len, 0, PCRE2_NO_UTF_CHECK, md, mc);
+	// Every code is JIT-compiled (compile): the JIT's own entry skips
+	// pcre2_match's checks, as PCRE2_NO_UTF_CHECK does for UTF-8.
+	int rc = pcre2_jit_match(code, (PCRE2_SPTR)subject, len, 0, 0, md, mc);
 	if (rc <= 0) {
 		return rc == 0 ? PCRE2_ERROR_NOMEMORY : rc;
 	}
