@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -93,7 +94,8 @@ func Open(path string) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 // AddBans records bans in one transaction: the history (bans) and the
-// latest ban per jail and id (bips).
+// latest ban per jail and id (bips). It yields the processor after each
+// ban (see yield).
 func (s *Store) AddBans(ctx context.Context, bans []Ban) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		jails := map[string]bool{}
@@ -123,13 +125,15 @@ func (s *Store) AddBans(ctx context.Context, bans []Ban) error {
 			if _, err := insBip.ExecContext(ctx, b.ID, b.Jail, b.Time, bt, b.Count, string(data)); err != nil {
 				return err
 			}
+			yield()
 		}
 		return nil
 	})
 }
 
 // DelBans forgets the bans of ids in a jail (all of the jail's when ids
-// is empty), as fail2ban does on a manual unban.
+// is empty), as fail2ban does on a manual unban. It yields the processor
+// after each id (see yield).
 func (s *Store) DelBans(ctx context.Context, jail string, ids []string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if len(ids) == 0 {
@@ -146,10 +150,19 @@ func (s *Store) DelBans(ctx context.Context, jail string, ids []string) error {
 					return err
 				}
 			}
+			yield()
 		}
 		return nil
 	})
 }
+
+// yield lets other goroutines run between the rows of a long write: the
+// SQLite driver is Go code, and writing a ban takes about 20 µs here, so
+// a burst of a few hundred bans written at once would hold a processor
+// for milliseconds. On a daemon with one processor (GOMAXPROCS 1, as on a
+// one-CPU host), that would stall the goroutines that filter lines and
+// carry out bans, during the very flood that brought the bans.
+var yield = runtime.Gosched
 
 // CurrentBans returns the bans still running at now (permanent ones
 // too), the latest per id, for one jail or (jail "") every jail.

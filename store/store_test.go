@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -158,5 +160,49 @@ func TestWriterPurgesAtStart(t *testing.T) {
 	h, _ := s.History(context.Background())
 	if fmt.Sprint(ids(h)) != "[192.0.2.2]" {
 		t.Fatalf("after purge %v", ids(h))
+	}
+}
+
+// Writing many bans lets other goroutines run between them: on one
+// processor, a goroutine that counts while AddBans and DelBans run gets
+// to count about once per ban, not only when the runtime preempts the
+// writer (every 10 ms).
+func TestLongWritesYield(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	s := open(t)
+	ctx := context.Background()
+	var bans []Ban
+	var ids []string
+	for i := range 200 {
+		id := fmt.Sprintf("192.0.2.%d", i)
+		bans = append(bans, Ban{Jail: "flood", ID: id, Time: 1_700_000_000, BanTime: 30, Count: 1, Data: map[string]any{"failures": 3}})
+		ids = append(ids, id)
+	}
+	var stop atomic.Bool
+	var n atomic.Int64
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		for !stop.Load() {
+			n.Add(1)
+			runtime.Gosched()
+		}
+	}()
+	defer stop.Store(true)
+	<-started
+	for _, w := range []struct {
+		name string
+		do   func() error
+	}{
+		{"AddBans", func() error { return s.AddBans(ctx, bans) }},
+		{"DelBans", func() error { return s.DelBans(ctx, "flood", ids) }},
+	} {
+		before := n.Load()
+		if err := w.do(); err != nil {
+			t.Fatal(err)
+		}
+		if got := n.Load() - before; got < int64(len(bans))/2 {
+			t.Errorf("%s of %d bans let another goroutine run %d times", w.name, len(bans), got)
+		}
 	}
 }
