@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -477,7 +478,8 @@ func (t *Table[K]) Delete(k K) {
 }
 
 // Expire forgets every id whose last failure is findtime or more before
-// now (fail2ban's cleanup) and returns how many it forgot.
+// now (fail2ban's cleanup) and returns how many it forgot. It yields
+// the processor after each shard.
 func (t *Table[K]) Expire(now float64) int {
 	limit := now - math.Float64frombits(t.findTime.Load())
 	n := 0
@@ -495,6 +497,10 @@ func (t *Table[K]) Expire(now float64) int {
 			j = prev
 		}
 		s.mu.Unlock()
+		// A full table takes tens of milliseconds to scan: let the
+		// goroutines that add failures run between shards, also on a
+		// daemon with one processor.
+		runtime.Gosched()
 	}
 	return n
 }

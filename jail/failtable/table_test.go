@@ -3,8 +3,10 @@ package failtable
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/f2bx/f2bx/filter/fields"
@@ -260,4 +262,34 @@ func TestAddBatchEqualsAdd(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// Expiring a large table lets other goroutines run between its shards:
+// on one processor, a goroutine that counts while Expire runs gets to
+// count about once per shard.
+func TestExpireYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	tb := New[int](Config{MaxRetry: 10, FindTime: 600, Shards: 64})
+	for i := range 64 * 100 {
+		tb.Add(i, Failure{Time: float64(i % 2 * 1000)})
+	}
+	var stop atomic.Bool
+	var n atomic.Int64
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		for !stop.Load() {
+			n.Add(1)
+			runtime.Gosched()
+		}
+	}()
+	defer stop.Store(true)
+	<-started
+	before := n.Load()
+	if got := tb.Expire(1000); got != 64*50 {
+		t.Fatalf("expired %d, want %d", got, 64*50)
+	}
+	if got := n.Load() - before; got < 32 {
+		t.Errorf("expiring 64 shards let another goroutine run %d times", got)
+	}
 }
