@@ -472,3 +472,42 @@ func TestAddTakesParsedAddr(t *testing.T) {
 		t.Fatal("not banned under its canonical id")
 	}
 }
+
+// The ban list keys an address by its value (as the hot path gives it,
+// parsed) and any other id by its text: a ban is found, hit again and
+// lifted under every spelling of its address, and under its id.
+func TestBanListKeysAgree(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 3, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute}, nil)
+	a := netip.MustParseAddr("192.0.2.7")
+	for i := range 3 {
+		h.jail.Add(h.ctx, []Failure{{ID: "192.0.2.7", Addr: a, Time: t0.Add(time.Duration(i-5) * time.Second)}})
+	}
+	h.expect("ban 192.0.2.7")
+	for _, id := range []string{"192.0.2.7", "::ffff:192.0.2.7"} {
+		if tk, ok := h.jail.Banned(id); !ok || tk.ID != "192.0.2.7" {
+			t.Fatalf("Banned(%q) = %+v, %v", id, tk, ok)
+		}
+	}
+	for i := range 3 { // its id parsed by Add, mapped: already banned
+		h.fail("::ffff:192.0.2.7", time.Duration(i-2)*time.Second)
+	}
+	h.quiet()
+	if nb := h.jail.Unban(h.ctx, []string{"::ffff:192.0.2.7"}); len(nb) != 0 {
+		t.Fatalf("not banned: %v", nb)
+	}
+	h.expect("unban 192.0.2.7")
+	if _, ok := h.jail.Banned("192.0.2.7"); ok {
+		t.Fatal("still banned")
+	}
+	for i := range 3 {
+		h.fail("user-42", time.Duration(i-3)*time.Second)
+	}
+	h.expect("ban user-42")
+	if st := h.jail.Status(); fmt.Sprint(st.Banned) != "[user-42]" {
+		t.Fatalf("banned %v", st.Banned)
+	}
+	if nb := h.jail.Unban(h.ctx, []string{"user-42"}); len(nb) != 0 {
+		t.Fatalf("not banned: %v", nb)
+	}
+	h.expect("unban user-42")
+}
