@@ -311,7 +311,7 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 			b.queued = append(b.queued, tk)
 		}
 	}
-	j.queue(ctx, b.queued)
+	j.queue(ctx, j.bans, b.queued)
 	if len(b.bans) > 0 {
 		// The jail's goroutine is next on this P: let it carry the bans
 		// out now, not after the caller's next batch of lines.
@@ -437,13 +437,14 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 	return ptk
 }
 
-// queue hands new bans to the jail's goroutine (Run) back to back: it
-// wakes once and carries them out as one batch, rather than waking for
-// each ban while the caller decides the next.
-func (j *Jail) queue(ctx context.Context, tks []*Ticket) {
+// queue hands tickets to the jail's goroutine (Run) through q (its bans
+// or unbans) back to back: it wakes once and carries them out as one
+// batch, rather than waking for each ban while the caller decides the
+// next.
+func (j *Jail) queue(ctx context.Context, q chan<- *Ticket, tks []*Ticket) {
 	for _, tk := range tks {
 		select {
-		case j.bans <- tk:
+		case q <- tk:
 		case <-ctx.Done():
 			return
 		}
@@ -489,7 +490,7 @@ func (j *Jail) BanManually(ctx context.Context, ids []string) error {
 			}
 		}
 	}
-	j.queue(ctx, queued)
+	j.queue(ctx, j.bans, queued)
 	return errors.Join(errs...)
 }
 
@@ -520,7 +521,7 @@ func (j *Jail) Unban(ctx context.Context, ids []string) (notBanned []string) {
 	if j.d.Store != nil && len(done) > 0 {
 		j.d.Store.DelBans(j.cfg.Name, done)
 	}
-	j.queueUnbans(ctx, out)
+	j.queue(ctx, j.unbans, out)
 	return notBanned
 }
 
@@ -538,7 +539,7 @@ func (j *Jail) UnbanAll(ctx context.Context) int {
 	if j.d.Store != nil {
 		j.d.Store.DelBans(j.cfg.Name, nil)
 	}
-	j.queueUnbans(ctx, out)
+	j.queue(ctx, j.unbans, out)
 	return len(out)
 }
 
@@ -573,20 +574,10 @@ func (j *Jail) Expired(ctx context.Context, ids []string) {
 	for _, tk := range out {
 		j.log.Log(ctx, levelNotice, "Unban", "id", tk.ID)
 	}
-	j.queueUnbans(ctx, out)
+	j.queue(ctx, j.unbans, out)
 	for _, tk := range prolonged {
 		select {
 		case j.prolongs <- tk:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-func (j *Jail) queueUnbans(ctx context.Context, tks []*Ticket) {
-	for _, tk := range tks {
-		select {
-		case j.unbans <- tk:
 		case <-ctx.Done():
 			return
 		}

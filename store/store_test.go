@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/f2bx/f2bx/internal/turns"
 )
 
 func open(t testing.TB) *Store {
@@ -168,7 +168,6 @@ func TestWriterPurgesAtStart(t *testing.T) {
 // to count about once per ban, not only when the runtime preempts the
 // writer (every 10 ms).
 func TestLongWritesYield(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	s := open(t)
 	ctx := context.Background()
 	var bans []Ban
@@ -178,18 +177,6 @@ func TestLongWritesYield(t *testing.T) {
 		bans = append(bans, Ban{Jail: "flood", ID: id, Time: 1_700_000_000, BanTime: 30, Count: 1, Data: map[string]any{"failures": 3}})
 		ids = append(ids, id)
 	}
-	var stop atomic.Bool
-	var n atomic.Int64
-	started := make(chan struct{})
-	go func() {
-		close(started)
-		for !stop.Load() {
-			n.Add(1)
-			runtime.Gosched()
-		}
-	}()
-	defer stop.Store(true)
-	<-started
 	for _, w := range []struct {
 		name string
 		do   func() error
@@ -197,12 +184,12 @@ func TestLongWritesYield(t *testing.T) {
 		{"AddBans", func() error { return s.AddBans(ctx, bans) }},
 		{"DelBans", func() error { return s.DelBans(ctx, "flood", ids) }},
 	} {
-		before := n.Load()
-		if err := w.do(); err != nil {
-			t.Fatal(err)
-		}
-		if got := n.Load() - before; got < int64(len(bans))/2 {
+		var err error
+		if got := turns.During(func() { err = w.do() }); got < int64(len(bans))/2 {
 			t.Errorf("%s of %d bans let another goroutine run %d times", w.name, len(bans), got)
+		}
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }
