@@ -54,7 +54,7 @@ bench-jail:
 ## bench-regex: f2bx's own and fail2ban's filters for sshd, nginx-http-auth and postfix, fail2ban-regex in the same run
 bench-regex: deps
 	$(GO) test $(GOTAGS) -count=1 -run TestFail2banSamples ./tests/compat >/dev/null
-	$(GO) run $(GOTAGS) ./tests/bench/regexbench -lines 200000
+	$(GO) run $(GOTAGS) ./tests/bench/regexbench -lines 1000000
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
