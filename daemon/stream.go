@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/f2bx/f2bx/filter"
@@ -42,6 +43,10 @@ type stream struct {
 	order chan *job
 	free  chan *job
 	wg    sync.WaitGroup
+	// inflight counts the jobs handed to the workers that the committer
+	// has not finished: at 0, the filters' state is the committer's no
+	// more (the atomic orders its last merge before the next inline one).
+	inflight atomic.Int32
 }
 
 // job is one batch on its way through the stream.
@@ -171,7 +176,7 @@ func (s *stream) processPiece(ctx context.Context, b source.Batch) {
 	if j == nil {
 		// A small batch while none is in flight is matched here: a
 		// hand-off to a worker would only add latency.
-		inline = len(s.free) == cap(s.free) && len(b.Lines) < inlineBelow
+		inline = s.inflight.Load() == 0 && len(b.Lines) < inlineBelow
 		j = <-s.free // backpressure: at most 2×workers batches in flight
 	}
 	s.stage.begin()
@@ -183,6 +188,7 @@ func (s *stream) processPiece(ctx context.Context, b source.Batch) {
 	}
 	s.stage.end()
 	if !inline {
+		s.inflight.Add(1)
 		s.order <- j
 		s.jobs <- j
 		return
@@ -221,7 +227,10 @@ func (s *stream) commitInOrder(ctx context.Context) {
 	for j := range s.order {
 		<-j.done
 		func() {
-			defer func() { s.free <- j }()
+			defer func() {
+				s.inflight.Add(-1)
+				s.free <- j
+			}()
 			defer s.p.health.recover(s.stage.name)
 			s.merge(ctx, j)
 			s.commit(ctx, j)
