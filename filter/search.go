@@ -189,7 +189,7 @@ func (f *Filter) searchAfterHead(buf string, r, job int) (searched bool, m Match
 	}
 	var a pcre.After
 	var ok bool
-	if job >= 0 {
+	if job >= 0 && f.batch.Regex(job) == r {
 		a, ok = f.batch.Result(job, f.spans[0], f.spans[1])
 	} else {
 		a, ok = pcre.FindAfter(h.jit, re.jit, buf, 1, f.spans[0], f.spans[1])

@@ -67,6 +67,9 @@ func (b *Batch) Add(line string, start, re int) (int, bool) {
 	return len(b.jobs)/3 - 1, true
 }
 
+// Regex is the regex job's line was added with.
+func (b *Batch) Regex(job int) int { return int(b.jobs[3*job+2]) }
+
 // Len is the number of lines added.
 func (b *Batch) Len() int { return len(b.jobs) / 3 }
 

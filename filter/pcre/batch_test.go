@@ -53,6 +53,9 @@ func TestBatchAgreesWithFindAfter(t *testing.T) {
 			if !l.added {
 				continue
 			}
+			if got := b.Regex(l.job); got != l.re {
+				t.Fatalf("round %d: job %d's regex %d, want %d", round, l.job, got, l.re)
+			}
 			got, ok := b.Result(l.job, nil, nil)
 			if strings.IndexByte(l.s, '\n') != len(l.s)-1 {
 				if ok {
