@@ -67,6 +67,7 @@ fuzz:
 	$(GO) test ./filter/date -run '^$$' -fuzz FuzzDatePattern -fuzztime $(FUZZTIME)
 	$(GO) test ./filter -run '^$$' -fuzz FuzzProcessLine -fuzztime $(FUZZTIME)
 	$(GO) test $(GOTAGS) ./filter -run '^$$' -fuzz FuzzHyperscanSuperset -fuzztime $(FUZZTIME)
+	$(GO) test $(GOTAGS) ./filter -run '^$$' -fuzz FuzzBatchMatchesLineByLine -fuzztime $(FUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -215,7 +215,7 @@ func (f *Filter) clone() (*Filter, error) {
 	c := *f
 	c.buf, c.lastDate, c.lastText = nil, time.Time{}, ""
 	c.mlfid = newMLFIDCache(100, f.o.Now)
-	c.alone, c.prepared, c.hitBuf = nil, Prepared{}, nil
+	c.alone, c.prepared, c.hitBuf, c.merged = nil, Prepared{}, nil, nil
 	c.spans, c.ids = [2][]int{}, nil
 	c.batch, c.batchJob = nil, nil
 	c.PrefMatches = 0

@@ -14,6 +14,7 @@ import (
 	"github.com/f2bx/f2bx"
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/config/native"
+	"github.com/f2bx/f2bx/filter/date"
 	"github.com/f2bx/f2bx/tests/bench/sshdlog"
 )
 
@@ -303,4 +304,68 @@ func TestLazySessionEndsMatchLineByLine(t *testing.T) {
 	if len(got) < 100 {
 		t.Errorf("only %d lines with failures", len(got))
 	}
+}
+
+// FuzzBatchMatchesLineByLine runs f2bx's own sshd filter over the lines of
+// an arbitrary text twice: in one batch (the prefilter, the regexes run
+// for the whole block in one call into C, lazy session ends) and line by
+// line. Both must find the same failures, with the same fields and
+// matched lines.
+func FuzzBatchMatchesLineByLine(f *testing.F) {
+	for _, s := range []string{
+		"Aug 14 11:00:00 host sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2\n" +
+			"Aug 14 11:00:01 host sshd[1]: Received disconnect from 192.0.2.1 port 22:11: bye\n" +
+			"Aug 14 11:00:02 host sshd[2]: Accepted publickey for bob from 192.0.2.2 port 22 ssh2\n" +
+			"Aug 14 11:00:03 host sshd[2]: Failed password for invalid user x from 10.9.9.9 port 22 from 192.0.2.3 port 4 ssh2",
+		"Aug 14 11:00:00 host sshd[3]: Invalid user é from 2001:db8::1 port 22\nAug 14 11:00:00 host sshd[3]: Disconnecting: Too many authentication failures [preauth]",
+		"Aug 14 11:00:00 host sshd[4]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.4  user=root\n\xff\nAug 14 11:00:00 host sshd[4]: Connection closed by 192.0.2.4 port 5 [preauth]",
+	} {
+		f.Add(s)
+	}
+	c, err := native.LoadFilter([]native.Layer{{Name: "embedded", FS: f2bx.Defaults}}, "sshd")
+	if err != nil {
+		f.Fatal(err)
+	}
+	opts := Options{Now: func() time.Time { return now }, Loc: time.UTC}
+	key := func(fs []Failure) string {
+		var b strings.Builder
+		for _, f := range fs {
+			fmt.Fprintf(&b, "%s %v %v %s; ", f.ID, f.NoFail(), f.Time, f.Fields)
+		}
+		return b.String()
+	}
+	// Compiling the filter is slow under the fuzzer's instrumentation:
+	// each input gets two fresh copies of one compiled filter (no state
+	// of its own but the date detector, made anew).
+	base, err := New(c, opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	fresh := func(t *testing.T) *Filter {
+		g, err := base.clone()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Dates, err = date.New(c.DatePattern, date.Options{Now: opts.Now, Loc: opts.Loc}); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		lines := strings.Split(text, "\n")
+		batch, single := fresh(t), fresh(t)
+		got := map[int]string{}
+		if err := batch.ProcessLines(lines, func(i int, fs []Failure) { got[i] = key(fs) }); err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range lines {
+			want := ""
+			if fs := single.ProcessLine(l); len(fs) > 0 {
+				want = key(fs)
+			}
+			if got[i] != want {
+				t.Fatalf("line %d %q:\nbatch:        %s\nline by line: %s", i, l, got[i], want)
+			}
+		}
+	})
 }
