@@ -188,6 +188,16 @@ func New(c config.Filter, o Options) (*Filter, error) {
 	if len(f.Fail) == 0 {
 		return nil, fmt.Errorf("no failregex")
 	}
+	pre := f.prefHead
+	if pre == nil {
+		pre = f.Pref
+	}
+	for _, r := range f.Fail {
+		r.layouts[0] = newGroupLayout(nil, r)
+		if pre != nil {
+			r.layouts[1] = newGroupLayout(pre, r)
+		}
+	}
 	for _, s := range c.IgnoreRegex {
 		r, err := CompileRegex(s, f.useDNS, f.maxLines > 1)
 		if err != nil {

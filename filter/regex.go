@@ -44,6 +44,9 @@ type Regex struct {
 	flagIdx     [4]int        // group numbers of sessionFlags, -1: none
 	nameIndex   map[string]int
 	r2Groups    []int // regexp2 group number per name index
+	// layouts are how a match's groups become its fields, without and
+	// with its filter's prefregex (see groupLayout); set by New.
+	layouts [2]*groupLayout
 }
 
 // CompileRegex expands fail2ban's tags in src and compiles it, on RE2 when

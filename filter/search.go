@@ -299,23 +299,96 @@ func (c *lineCopy) keep(s string) string {
 // prefregex's match (pre, of preRe; nil when its groups do not count)
 // except its content; texts go through c (nil: kept as found).
 func groupFields(pre *Match, preRe, r *Regex, m *Match, c *lineCopy) *fields.Set {
-	n := len(r.named) + len(r.tuples)
-	if pre != nil {
-		n += len(preRe.named)
+	if l := r.layoutFor(pre, preRe); l != nil {
+		return l.fields.Build(l.room, func(i int) (string, bool) {
+			g, mm := l.src[i], m
+			if g.pre {
+				mm = pre
+			}
+			s, ok := mm.text(g.idx)
+			return c.keep(s), ok
+		})
 	}
-	// Room for the few fields merging adds ("matches", "users", ...), as
-	// far as the set stays one allocation; it grows when they do not fit.
-	if n <= fields.InlineRoom {
-		n = min(n+3, fields.InlineRoom)
-	} else {
-		n += 3
-	}
-	fail := fields.New(n)
+	fail := fields.New(fieldsRoom(pre != nil, preRe, r))
 	if pre != nil {
 		fillGroups(fail, preRe, pre, "content", c)
 	}
 	fillGroups(fail, r, m, "", c)
 	return fail
+}
+
+// fieldsRoom is the room groupFields gives a match's fields: its groups
+// and the few fields merging adds ("matches", "users", ...), as far as
+// the set stays one allocation (it grows when they do not fit).
+func fieldsRoom(withPre bool, preRe, r *Regex) int {
+	n := len(r.named) + len(r.tuples)
+	if withPre {
+		n += len(preRe.named)
+	}
+	if n <= fields.InlineRoom {
+		return min(n+3, fields.InlineRoom)
+	}
+	return n + 3
+}
+
+// groupLayout is how fillGroups turns a match's named groups into fields
+// when neither its regex nor its prefregex has alt_ or tuple_ groups: the
+// keys in the order they are first set, each taken from the last group
+// that sets it (a later group replaces an earlier one's text, None too),
+// so that groupFields builds the set without looking each key up.
+type groupLayout struct {
+	pre    *Regex // the prefregex whose groups come first; nil: none
+	fields *fields.Layout
+	src    []groupSource // per key
+	room   int
+}
+
+// groupSource is where a key's value comes from: a group of the
+// prefregex's match (pre) or of the failregex's.
+type groupSource struct {
+	pre bool
+	idx int
+}
+
+// newGroupLayout is the layout of r's groups after preRe's (nil: none),
+// or nil when fillGroups must decide (alt_ or tuple_ groups).
+func newGroupLayout(preRe, r *Regex) *groupLayout {
+	if len(r.alts)+len(r.tuples) > 0 || (preRe != nil && len(preRe.alts)+len(preRe.tuples) > 0) {
+		return nil
+	}
+	l := &groupLayout{pre: preRe, room: fieldsRoom(preRe != nil, preRe, r)}
+	var keys []string
+	set := func(n string, g groupSource) {
+		if i := slices.Index(keys, n); i >= 0 {
+			l.src[i] = g
+			return
+		}
+		keys, l.src = append(keys, n), append(l.src, g)
+	}
+	if preRe != nil {
+		for k, n := range preRe.named {
+			if n != "content" {
+				set(n, groupSource{true, preRe.namedIdx[k]})
+			}
+		}
+	}
+	for k, n := range r.named {
+		set(n, groupSource{false, r.namedIdx[k]})
+	}
+	l.fields = fields.NewLayout(keys)
+	return l
+}
+
+// layoutFor is r's layout for a match with pre (of preRe; nil: none), or
+// nil when groupFields must fill the fields one by one.
+func (r *Regex) layoutFor(pre *Match, preRe *Regex) *groupLayout {
+	if pre == nil {
+		return r.layouts[0]
+	}
+	if l := r.layouts[1]; l != nil && l.pre == preRe {
+		return l
+	}
+	return nil
 }
 
 // ignored runs the ignoreregexes over a one-line buffer and counts those

@@ -352,3 +352,39 @@ func (f *Set) Update(src *Set) {
 // String prints the fields as fmt prints a map (keys sorted), so that
 // equal sets print alike.
 func (f *Set) String() string { return fmt.Sprint(f.Map()) }
+
+// Layout is a list of distinct keys known before their values (the groups
+// of a regex): Build makes a set of them without looking each one up.
+type Layout struct {
+	keys []string
+	has  uint64
+}
+
+// NewLayout returns the layout of keys, which must be distinct.
+func NewLayout(keys []string) *Layout {
+	l := &Layout{keys: slices.Clone(keys)}
+	for _, k := range keys {
+		l.has |= keyBit(k)
+	}
+	return l
+}
+
+// Len is the number of keys.
+func (l *Layout) Len() int { return len(l.keys) }
+
+// Build returns a new set with room for n fields (as New; at least the
+// layout's) holding the layout's keys in order: value(i) gives key i's
+// text, or false for None. It equals setting each key in turn.
+func (l *Layout) Build(n int, value func(i int) (string, bool)) *Set {
+	f := New(max(n, len(l.keys)))
+	f.e = f.e[:len(l.keys)]
+	for i, k := range l.keys {
+		if s, ok := value(i); ok {
+			f.e[i] = newEntry(k, kindText, s)
+		} else {
+			f.e[i] = newEntry(k, kindNone, "")
+		}
+	}
+	f.has = l.has
+	return f
+}

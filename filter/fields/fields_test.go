@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -194,5 +195,51 @@ func TestOneListSharesNoRoom(t *testing.T) {
 	var none *Set
 	if l := none.OneList("x"); !slices.Equal(l, []string{"x"}) {
 		t.Errorf("nil set's list %q", l)
+	}
+}
+
+// A set built on a layout is the set that setting each key in turn makes:
+// same fields in the same order, same lookups, and it grows as one.
+func TestLayoutBuildsAsSets(t *testing.T) {
+	keys := []string{"mlfid", "user", "ip4", "ip6", "dns", "fid", "a", "b", "c"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 300 {
+		ks := slices.Clone(keys)
+		r.Shuffle(len(ks), func(i, j int) { ks[i], ks[j] = ks[j], ks[i] })
+		ks = ks[:r.IntN(len(ks)+1)]
+		vals := make([]string, len(ks))
+		oks := make([]bool, len(ks))
+		for i := range ks {
+			vals[i], oks[i] = fmt.Sprint("v", r.IntN(3)), r.IntN(3) > 0
+		}
+		room := r.IntN(12)
+		got := NewLayout(ks).Build(room, func(i int) (string, bool) { return vals[i], oks[i] })
+		want := New(room)
+		for i, k := range ks {
+			if oks[i] {
+				want.SetText(k, vals[i])
+			} else {
+				want.Set(k, nil)
+			}
+		}
+		for _, f := range []*Set{got, want} {
+			f.SetList("matches", f.OneList("line"))
+			f.SetText("user", "later")
+		}
+		var g, w []string
+		for k, v := range got.All() {
+			g = append(g, fmt.Sprint(k, "=", v))
+		}
+		for k, v := range want.All() {
+			w = append(w, fmt.Sprint(k, "=", v))
+		}
+		if !slices.Equal(g, w) {
+			t.Fatalf("round %d: built %v, set %v", round, g, w)
+		}
+		for _, k := range append(keys, "matches", "nofail") {
+			if got.Has(k) != want.Has(k) || got.Truthy(k) != want.Truthy(k) {
+				t.Fatalf("round %d: %q differs", round, k)
+			}
+		}
 	}
 }
