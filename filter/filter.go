@@ -91,8 +91,9 @@ type Filter struct {
 	ids   []string
 	// batch searches the prefregex's head and each candidate line's first
 	// failregex for a whole scanned block in one call into C (see
-	// searchScanned); batchJob holds per line of that block its job + 1
-	// (0: none), only while the block is searched.
+	// searchScanned); batchJob holds per line of the block scanned last
+	// its job + 1 (0: none). searchLine reads it only for a view of that
+	// block (batchHeads runs for each block before its lines are searched).
 	batch    *pcre.Batch
 	batchJob []int32
 }

@@ -53,6 +53,15 @@ type partScan struct {
 	cand   []uint64
 }
 
+// view is line i's text in the block, its "\n" included.
+func (sc *partScan) view(i int) string {
+	end := len(sc.block)
+	if i+1 < len(sc.starts) {
+		end = sc.starts[i+1]
+	}
+	return unsafe.String(&sc.block[sc.starts[i]], end-sc.starts[i])
+}
+
 // NewGroup groups filters; with Hyperscan, those with the same datepattern
 // and time zone share one database.
 func NewGroup(filters ...*Filter) (*Group, error) {
@@ -299,11 +308,6 @@ func (g *Group) searchScanned(part *groupPart, sc *partScan, p *Prepared) error 
 		}
 		g.Filters[m].batchHeads(sc, k, stride, p.n, same)
 	}
-	defer func() {
-		for _, m := range part.members {
-			g.Filters[m].batchJob = g.Filters[m].batchJob[:0]
-		}
-	}()
 	for i := range p.n {
 		for k, m := range part.members {
 			f := g.Filters[m]
@@ -315,7 +319,7 @@ func (g *Group) searchScanned(part *groupPart, sc *partScan, p *Prepared) error 
 				// the shared block does not apply, run every regex.
 				mask = allRegexes
 			} else if mask != 0 {
-				view = unsafe.String(&sc.block[sc.starts[i]], len(tl[0])+len(tl[2])+1)
+				view = sc.view(i)
 			}
 			if mask == 0 {
 				continue

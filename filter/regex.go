@@ -189,6 +189,10 @@ const (
 	flagMLFID
 )
 
+// linked reports alt_ or tuple_ groups, whose fields depend on others'
+// (fillGroups).
+func (r *Regex) linked() bool { return len(r.alts)+len(r.tuples) > 0 }
+
 func (r *Regex) setNames(names []string) {
 	r.names = names
 	r.named, r.namedIdx, r.alts, r.tuples = nil, nil, nil, nil

@@ -184,14 +184,18 @@ func firstCandidate(regexes uint64, n int) int {
 // -1.
 func (f *Filter) searchAfterHead(buf string, r, job int) (searched bool, m Match, first int, fm Match) {
 	h, re := f.prefHead, f.Fail[r]
-	if !f.headRuns(re) || strings.IndexByte(buf, '\n') != len(buf)-1 {
+	if !f.headRuns(re) {
 		return false, Match{}, -1, Match{}
 	}
 	var a pcre.After
 	var ok bool
-	if job >= 0 && f.batch.Regex(job) == r {
+	switch {
+	case job >= 0 && f.batch.Regex(job) == r:
+		// The batch left a line with a "\n" inside unsearched (ok false).
 		a, ok = f.batch.Result(job, f.spans[0], f.spans[1])
-	} else {
+	case strings.IndexByte(buf, '\n') != len(buf)-1:
+		return false, Match{}, -1, Match{}
+	default:
 		a, ok = pcre.FindAfter(h.jit, re.jit, buf, 1, f.spans[0], f.spans[1])
 	}
 	switch {
@@ -212,9 +216,12 @@ func (f *Filter) searchAfterHead(buf string, r, job int) (searched bool, m Match
 
 // headRuns reports whether the prefregex's head and failregex re run
 // together on PCRE2 (searchAfterHead).
-func (f *Filter) headRuns(re *Regex) bool {
+func (f *Filter) headRuns(re *Regex) bool { return f.headOnJIT() && re.jit != nil && re.re2 != nil }
+
+// headOnJIT reports a prefregex head that runs on PCRE2.
+func (f *Filter) headOnJIT() bool {
 	h := f.prefHead
-	return h != nil && h.jit != nil && h.re2 != nil && re.jit != nil && re.re2 != nil
+	return h != nil && h.jit != nil && h.re2 != nil
 }
 
 // batchHeads searches, in one call into C, the prefregex's head and the
@@ -225,7 +232,7 @@ func (f *Filter) headRuns(re *Regex) bool {
 // then takes it instead of calling searchAfterHead's FindAfter.
 func (f *Filter) batchHeads(sc *partScan, k, stride, n int, same func(i int) bool) {
 	f.batchJob = f.batchJob[:0]
-	if f.maxLines != 1 || f.prefHead == nil || f.prefHead.jit == nil || f.prefHead.re2 == nil {
+	if f.maxLines != 1 || !f.headOnJIT() {
 		return
 	}
 	if f.batch == nil {
@@ -249,12 +256,7 @@ func (f *Filter) batchHeads(sc *partScan, k, stride, n int, same func(i int) boo
 		if r < 0 || r >= len(f.Fail) {
 			continue
 		}
-		start := sc.starts[i]
-		end := len(sc.block)
-		if i+1 < len(sc.starts) {
-			end = sc.starts[i+1]
-		}
-		if j, ok := f.batch.Add(unsafe.String(&sc.block[start], end-start), start, r); ok {
+		if j, ok := f.batch.Add(sc.view(i), sc.starts[i], r); ok {
 			f.batchJob[i] = int32(j + 1)
 		}
 	}
@@ -353,7 +355,7 @@ type groupSource struct {
 // newGroupLayout is the layout of r's groups after preRe's (nil: none),
 // or nil when fillGroups must decide (alt_ or tuple_ groups).
 func newGroupLayout(preRe, r *Regex) *groupLayout {
-	if len(r.alts)+len(r.tuples) > 0 || (preRe != nil && len(preRe.alts)+len(preRe.tuples) > 0) {
+	if r.linked() || (preRe != nil && preRe.linked()) {
 		return nil
 	}
 	l := &groupLayout{pre: preRe, room: fieldsRoom(preRe != nil, preRe, r)}
@@ -441,7 +443,7 @@ func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time, a
 // set them (the failregex's over the prefregex's); a regex with alt_ or
 // tuple_ groups is left to the fields.
 func endsSessionOnly(pre *Match, preRe, r *Regex, m *Match) (key string, ok bool) {
-	if len(r.alts)+len(r.tuples) > 0 || (pre != nil && len(preRe.alts)+len(preRe.tuples) > 0) {
+	if r.linked() || (pre != nil && preRe.linked()) {
 		return "", false
 	}
 	group := func(k int) (string, bool) {

@@ -437,8 +437,8 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 	return ptk
 }
 
-// queue hands tickets to the jail's goroutine (Run) through q (its bans
-// or unbans) back to back: it wakes once and carries them out as one
+// queue hands tickets to the jail's goroutine (Run) through q (its bans,
+// unbans or prolongs) back to back: it wakes once and carries them out as one
 // batch, rather than waking for each ban while the caller decides the
 // next.
 func (j *Jail) queue(ctx context.Context, q chan<- *Ticket, tks []*Ticket) {
@@ -575,13 +575,7 @@ func (j *Jail) Expired(ctx context.Context, ids []string) {
 		j.log.Log(ctx, levelNotice, "Unban", "id", tk.ID)
 	}
 	j.queue(ctx, j.unbans, out)
-	for _, tk := range prolonged {
-		select {
-		case j.prolongs <- tk:
-		case <-ctx.Done():
-			return
-		}
-	}
+	j.queue(ctx, j.prolongs, prolonged)
 }
 
 // Restore puts back the bans read from the database at start, before any

@@ -84,11 +84,7 @@ void f2bx_match_batch(pcre2_code *head, pcre2_code **res, const int32_t *ns, pcr
 			o[0] = F2BX_NOT_RUN;
 			continue;
 		}
-		int64_t rest[3];
-		o[0] = f2bx_match_after(head, res[r], md, mc, s, len, 1, o + 4, hn, o + 4 + 2*hn, ns[r], rest);
-		o[1] = rest[0];
-		o[2] = rest[1];
-		o[3] = rest[2];
+		o[0] = f2bx_match_after(head, res[r], md, mc, s, len, 1, o + 4, hn, o + 4 + 2*hn, ns[r], o + 1);
 	}
 }
 
