@@ -48,8 +48,12 @@ type Ticket struct {
 	// Addr is set when the id is an address.
 	Addr netip.Addr
 	// Time is the ticket time: the log time of the last failure (Unix
-	// seconds). The ban ends at Time+BanTime.
+	// seconds). The ban ends BanTime after it (after Seen, when set).
 	Time float64
+	// Seen, when not zero, is when the daemon decided the ban, within the
+	// second of Time (see banStart): the ban ends BanTime after Seen. Time
+	// stays the log time, as the actions and the database see it.
+	Seen float64
 	// BanTime is in seconds, -1 for a permanent ban.
 	BanTime  float64
 	Count    int
@@ -65,7 +69,15 @@ func (t *Ticket) End() (time.Time, bool) {
 	if t.BanTime < 0 {
 		return time.Time{}, false
 	}
-	return unixTime(t.Time + t.BanTime), true
+	return unixTime(t.start() + t.BanTime), true
+}
+
+// start is when the ban's time runs from: Seen, else Time.
+func (t *Ticket) start() float64 {
+	if t.Seen != 0 {
+		return t.Seen
+	}
+	return t.Time
 }
 
 // Prefix is what a backend bans for the ticket: its address, or with
@@ -387,7 +399,8 @@ func (j *Jail) banTime() float64 {
 // when there is no new ban.
 func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.Entry) *Ticket {
 	tk := Ticket{Jail: j.cfg.Name, ID: id, Addr: addr, Time: e.Last, BanTime: j.banTime(), Count: 1, Failures: int(e.Failures)}
-	if tk.BanTime >= 0 && tk.Time+tk.BanTime < seconds(j.d.Clock.Now()) {
+	now := seconds(j.d.Clock.Now())
+	if tk.BanTime >= 0 && tk.Time+tk.BanTime < now {
 		j.log.Info("ignore, expired bantime", "id", id)
 		return nil
 	}
@@ -403,8 +416,9 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 		if old.BanTime >= 0 {
 			if tk.BanTime < 0 {
 				old.BanTime = -1
-			} else if tk.Time+tk.BanTime > old.Time+old.BanTime {
+			} else if tk.Time+tk.BanTime > old.start()+old.BanTime {
 				old.BanTime = tk.BanTime + max(0, tk.Time-old.Time)
+				old.Seen = 0
 			}
 		}
 		sh.mu.Unlock()
@@ -413,6 +427,7 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 		}
 		return nil
 	}
+	tk.Seen = banStart(tk.Time, now)
 	if e.Data != nil {
 		tk.Fields, tk.Matches = e.Data.Fields, e.Data.Matches
 	}
@@ -435,6 +450,23 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 	}
 	j.log.Log(ctx, levelNotice, "Ban", "id", id, "bantime", tk.BanTime, "bancount", tk.Count)
 	return ptk
+}
+
+// banStart is when a new ban's time runs from (Ticket.Seen): now, when
+// the last failure's log time is a whole second (log dates have a
+// resolution of one second: fail2ban, and f2bx's filters, drop fractions)
+// and the ban is decided within that second; zero otherwise (the log time
+// counts). Without it every client of a flood banned in one second would
+// get the same end and be unbanned at the same instant, all coming back
+// at once, each renewed ban waiting behind all the others' lines. A ban
+// thus ends less than a second later than fail2ban's would (which lifts
+// bans about once a second), and a failure in the same second still does
+// not prolong it.
+func banStart(last, now float64) float64 {
+	if now > last && now < last+1 && last == math.Trunc(last) {
+		return now
+	}
+	return 0
 }
 
 // queue hands tickets to the jail's goroutine (Run) through q (its bans,

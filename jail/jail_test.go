@@ -511,3 +511,44 @@ func TestBanListKeysAgree(t *testing.T) {
 	}
 	h.expect("unban user-42")
 }
+
+// A ban decided within its last failure's second (log dates have no
+// fractions) runs from when it was decided, so that clients banned in one
+// second are not all unbanned at the same instant; the ticket keeps the
+// log time, and a failure in the same second does not prolong the ban.
+func TestBanRunsFromWhenSeen(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 2, FindTime: 10 * time.Minute, BanTime: time.Minute}, nil)
+	h.clock.Advance(300 * time.Millisecond) // nothing scheduled yet
+	h.fail("192.0.2.1", 0)                  // this second: seen now
+	h.fail("192.0.2.1", 0)
+	h.expect("ban 192.0.2.1")
+	h.fail("192.0.2.2", -time.Second) // the second before: its log time counts
+	h.fail("192.0.2.2", -time.Second)
+	h.expect("ban 192.0.2.2")
+	h.fail("192.0.2.1", 0) // banned, same second: no prolong
+	tk, _ := h.jail.Banned("192.0.2.1")
+	end, _ := tk.End()
+	if want := t0.Add(300*time.Millisecond + time.Minute); tk.Time != float64(t0.Unix()) || end.Sub(want).Abs() > time.Microsecond {
+		t.Fatalf("ticket time %v, end %v; want %v and %v", tk.Time, end, t0.Unix(), t0.Add(300*time.Millisecond+time.Minute))
+	}
+	h.advance(time.Minute - time.Second - 300*time.Millisecond)
+	h.expect("unban 192.0.2.2")
+	h.advance(time.Second + 300*time.Millisecond - time.Millisecond)
+	h.quiet()
+	h.advance(time.Millisecond)
+	h.expect("unban 192.0.2.1")
+}
+
+func TestBanStart(t *testing.T) {
+	for _, c := range []struct{ last, now, want float64 }{
+		{100, 100.25, 100.25}, // decided within the failure's second
+		{100, 100, 0},         // at the second itself: the log time
+		{100, 101, 0},         // later: the log time
+		{100, 99.5, 0},        // a failure dated ahead of the clock
+		{100.5, 100.75, 0},    // a log time with a fraction is exact
+	} {
+		if got := banStart(c.last, c.now); got != c.want {
+			t.Errorf("banStart(%v, %v) = %v, want %v", c.last, c.now, got, c.want)
+		}
+	}
+}
