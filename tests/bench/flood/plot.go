@@ -49,6 +49,11 @@ func plotRates(dir string, rs []*result) ([]string, error) {
 			p.Add(l)
 			p.Legend.Add(label, l)
 		}
+		// The axis starts at 1 (nothing reached the server) and spans a
+		// decade at least: a run where every second shows the same count
+		// would otherwise get a range around it that reaches 0, which a
+		// log scale cannot draw.
+		p.Y.Min, p.Y.Max = 1, max(p.Y.Max, 10)
 		f := filepath.Join(dir, "flood-"+rateKey(rate)+".png")
 		if err := p.Save(8*vg.Inch, 4*vg.Inch, f); err != nil {
 			return nil, err

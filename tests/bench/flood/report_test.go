@@ -57,3 +57,13 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("pct: %v %v", pct(nil, 0.5), pct(r.RetryToDrop, 0.99))
 	}
 }
+
+// A run where every second shows the same count (here none reached the
+// server) still plots on the log scale.
+func TestPlotFlatRun(t *testing.T) {
+	r := &result{IPS: "f2bx", Source: "file", Rate: 1, Seconds: []second{{T: 1}, {T: 2}, {T: 3}}}
+	files, err := plotRates(t.TempDir(), []*result{r})
+	if err != nil || len(files) != 1 {
+		t.Fatalf("plot: %v, %v", files, err)
+	}
+}
