@@ -166,7 +166,8 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 	if err != nil {
 		return err
 	}
-	defer gctune.Start(0).Stop()
+	tuner := gctune.Start(0)
+	defer tuner.Stop()
 	cfg := res.Config
 	srv := cfg.Server
 	target, level := firstOf(f.logtarget, srv.LogTarget), firstOf(f.loglevel, srv.LogLevel)
@@ -186,6 +187,10 @@ func runDaemon(cmd *cobra.Command, f serverFlags) error {
 	}
 	for _, e := range cfg.Errors {
 		log.Error(e)
+	}
+	warmStart := time.Now()
+	if n := tuner.Warm(); n > 0 {
+		log.Debug("heap made resident", "MiB", n>>20, "took", time.Since(warmStart))
 	}
 	sock := firstOf(f.socket, srv.Socket, control.DefaultSocket)
 	pidfile := firstOf(f.pidfile, srv.PidFile)

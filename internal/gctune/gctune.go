@@ -7,7 +7,9 @@
 // took a fifth of the filter's time on one core, and its pauses and
 // assists set the tail of ban latency. Tune gives a small heap a fixed
 // headroom instead (a higher GOGC), and a large one Go's default, so that
-// memory stays bounded by twice the live heap plus the headroom.
+// memory stays bounded by twice the live heap plus the headroom. Warm makes
+// that room resident at start, so that the first flood does not pay a page
+// fault for each fresh page of heap.
 package gctune
 
 import (
@@ -116,4 +118,59 @@ func (t *Tuner) Stop() {
 		t.stopped = true
 		debug.SetGCPercent(MinPercent)
 	}
+}
+
+// Warm makes the headroom resident: it allocates blocks up to the
+// collector's goal, writes to every page of them and collects them again,
+// so that the pages stay mapped as free heap (the runtime keeps free pages
+// up to the goal; it returns only what lies beyond). Without it, the first
+// flood after start grows the heap into fresh pages, each a page fault as
+// the objects of its failures are allocated (in a virtual machine, each a
+// trip to the hypervisor), which a daemon that has seen one flood no
+// longer pays. It returns the heap's resident bytes (in use or free)
+// after; nothing for a nil tuner (GOGC set).
+func (t *Tuner) Warm() uint64 {
+	if t == nil {
+		return 0
+	}
+	goal, used, _ := heapRoom()
+	if goal <= used {
+		return 0
+	}
+	// A little short of the goal, so that warming does not itself start a
+	// collection that counts the blocks as live. The blocks take the free
+	// pages already resident first, then fresh ones.
+	room := (goal - used) / 10 * 9
+	page := os.Getpagesize()
+	blocks := make([][]byte, 0, room/warmBlock+1)
+	for n := uint64(0); n+warmBlock <= room; n += warmBlock {
+		b := make([]byte, warmBlock)
+		for i := 0; i < len(b); i += page {
+			b[i] = 1
+		}
+		blocks = append(blocks, b)
+	}
+	runtime.KeepAlive(blocks)
+	blocks = nil
+	runtime.GC()
+	_, used, free := heapRoom()
+	return used + free
+}
+
+// warmBlock is the size of Warm's blocks.
+const warmBlock = 1 << 20
+
+// heapRoom returns the collector's goal, the heap memory in use (objects
+// and the unused rest of their spans) and the free heap memory that is
+// still resident.
+func heapRoom() (goal, used, free uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	for _, v := range s {
+		if v.Value.Kind() != metrics.KindUint64 {
+			return 0, 0, 0
+		}
+	}
+	return s[0].Value.Uint64(), s[1].Value.Uint64() + s[2].Value.Uint64(), s[3].Value.Uint64()
 }

@@ -77,3 +77,29 @@ func collectUntil(cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Warm leaves the heap's room up to the goal resident and free.
+func TestWarm(t *testing.T) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		t.Skip("GOGC is set: Start leaves the collector alone")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tu := Start(64 << 20)
+	defer tu.Stop()
+	collectUntil(func() bool { return tu.Percent() == MaxPercent })
+	debug.FreeOSMemory() // what earlier tests left goes back to the system
+	goal, used, free := heapRoom()
+	if used+free >= goal/10*8 {
+		t.Fatalf("resident heap %d MiB before warming, goal %d MiB", (used+free)>>20, goal>>20)
+	}
+	resident := tu.Warm()
+	if resident < goal/10*8 {
+		t.Errorf("resident heap %d MiB after warming, want 80 %% of the goal, %d MiB", resident>>20, goal>>20)
+	}
+	if _, used, free = heapRoom(); used+free < resident/10*9 {
+		t.Errorf("resident heap %d MiB, %d MiB right after warming", (used+free)>>20, resident>>20)
+	}
+	if (*Tuner)(nil).Warm() != 0 {
+		t.Error("a nil tuner warmed")
+	}
+}
