@@ -284,7 +284,7 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 
 // readRing reads batches of lines from segments [lo, hi) of ring name and
 // processes them. One goroutine reads (when the ring is empty it sleeps
-// until a writer wakes it, ringWait at most, to see ctx end; in Go's
+// until a writer wakes it or ctx ends, ringWait at most; in Go's
 // poller, so that the goroutines it handed lines to keep its P) while this
 // one processes, as a file's follower and its stream do; a full hand-off
 // stops the reading (backpressure: a lossless ring's writers wait, an
@@ -299,7 +299,16 @@ func (s *stream) readRing(ctx context.Context, rd *ringbuf.Reader, lo, hi int, n
 		defer close(batches)
 		defer s.p.health.recover(s.stage.name + " reader")
 		w := rd.NewWaiter()
-		defer w.Close()
+		// The daemon's end interrupts a sleep: the reader needs no
+		// timeout to see it.
+		interrupted := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() { w.Interrupt(); close(interrupted) })
+		defer func() {
+			if !stop() {
+				<-interrupted // before the waiter and the ring go
+			}
+			w.Close()
+		}()
 		var lines ringbuf.Lines
 		idle := 0
 		for ctx.Err() == nil {
@@ -334,6 +343,7 @@ func (s *stream) readRing(ctx context.Context, rd *ringbuf.Reader, lo, hi int, n
 // the other runnable goroutines, before its reader sleeps.
 const ringYields = 16
 
-// ringWait bounds a ring reader's sleep: how soon it sees the daemon stop,
-// and the latency with a writer that does not wake readers.
-const ringWait = 10 * time.Millisecond
+// ringWait bounds a ring reader's sleep: the latency with a writer that
+// does not wake readers (f2bx's Go and C writers do). An idle reader wakes
+// this often, and each wake-up costs the daemon a few context switches.
+const ringWait = time.Second

@@ -175,12 +175,24 @@ func (rd *Reader) readLocked(seg, max int, out *Lines) int {
 // goroutines may wait on one Reader. The goroutine sleeps in a futex
 // system call, keeping its P: a goroutine that hands lines to others
 // should wait with a Waiter.
-func (rd *Reader) Wait(timeout time.Duration) {
+func (rd *Reader) Wait(timeout time.Duration) { rd.waitUnless(timeout, nil) }
+
+// waitUnless is Wait, returning at once once stop (when not nil) is set;
+// whoever sets it then calls wake.
+func (rd *Reader) waitUnless(timeout time.Duration, stop *atomic.Bool) {
 	wake, seq, ready := rd.beginSleep()
 	defer rd.endSleep()
-	if !ready {
+	if !ready && (stop == nil || !stop.Load()) {
 		futexWait(wake, seq, timeout)
 	}
+}
+
+// wake wakes every goroutine waiting on the reader's slot (in any
+// process; a waiter that finds no lines waits again).
+func (rd *Reader) wake() {
+	seq := rd.r.readerWake(rd.slot)
+	seq.Add(1)
+	futexWake(seq)
 }
 
 // beginSleep counts a sleeper on the reader's slot (writers wake only

@@ -142,3 +142,29 @@ func TestWaiterWoken(t *testing.T) {
 	io.WriteString(in, "from C\n")
 	wokenWithin(t, done, "after the C writer's line")
 }
+
+// Interrupt ends a Waiter's sleep, in Go's poller or in the futex system
+// call, and every later Wait returns at once: a daemon that stops need
+// not wait for a reader's timeout.
+func TestWaiterInterrupt(t *testing.T) {
+	for _, polled := range []bool{true, false} {
+		r, _ := newRing(t, Options{Segments: 1, Lines: 64, Readers: 1})
+		rd, _ := r.NewReader()
+		w := rd.NewWaiter()
+		if !polled {
+			w.Close()
+			w = &Waiter{rd: rd} // Reader.Wait's futex system call
+		}
+		if w.Polled() != polled {
+			t.Logf("no io_uring futex waits here: only the system call")
+			w.Close()
+			continue
+		}
+		done := waiting(w)
+		sleeping(t, rd, 1)
+		w.Interrupt()
+		wokenWithin(t, done, "after Interrupt")
+		wokenWithin(t, waiting(w), "after Interrupt, again")
+		w.Close()
+	}
+}

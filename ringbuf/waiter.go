@@ -1,6 +1,7 @@
 package ringbuf
 
 import (
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -15,8 +16,9 @@ import (
 // the runtime's monitor takes the P back, 10 ms and more later. Where the
 // kernel has no io_uring futex waits, Wait is Reader.Wait.
 type Waiter struct {
-	rd *Reader
-	fw *uring.FutexWaiter // nil: Reader.Wait
+	rd      *Reader
+	fw      *uring.FutexWaiter // nil: Reader.Wait
+	stopped atomic.Bool
 }
 
 // NewWaiter returns a waiter for rd's slot.
@@ -36,12 +38,12 @@ func (w *Waiter) Polled() bool { return w.fw != nil }
 // segment already has lines the reader has not read, or after timeout.
 func (w *Waiter) Wait(timeout time.Duration) {
 	if w.fw == nil {
-		w.rd.Wait(timeout)
+		w.rd.waitUnless(timeout, &w.stopped)
 		return
 	}
 	wake, seq, ready := w.rd.beginSleep()
 	defer w.rd.endSleep()
-	if ready {
+	if ready || w.stopped.Load() {
 		return
 	}
 	if err := w.fw.Wait((*uint32)(unsafe.Pointer(wake)), seq, timeout); err != nil {
@@ -50,6 +52,16 @@ func (w *Waiter) Wait(timeout time.Duration) {
 		w.fw = nil
 		futexWait(wake, seq, timeout)
 	}
+}
+
+// Interrupt ends a Wait in progress and makes later ones return at once
+// (a reader that is to stop); any goroutine may call it, before Close.
+func (w *Waiter) Interrupt() {
+	w.stopped.Store(true)
+	if fw := w.fw; fw != nil {
+		fw.Interrupt()
+	}
+	w.rd.wake()
 }
 
 // Close releases the waiter (before the ring is closed).

@@ -34,6 +34,7 @@ type FutexWaiter struct {
 	f       *os.File
 	rc      syscall.RawConn
 	pending atomic.Bool // a wait is queued in the kernel
+	stopped atomic.Bool // Interrupt was called
 }
 
 // NewFutexWaiter sets up a waiter; ErrNotSupported when the kernel has no
@@ -97,6 +98,10 @@ func (w *FutexWaiter) Wait(word *uint32, val uint32, timeout time.Duration) erro
 	if err := w.f.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		return fmt.Errorf("io_uring: %w", err)
 	}
+	if w.stopped.Load() {
+		// Interrupt may have set its deadline before this one.
+		return nil
+	}
 	err := w.rc.Read(func(uintptr) bool {
 		_, ok := w.reap()
 		return ok
@@ -105,6 +110,16 @@ func (w *FutexWaiter) Wait(word *uint32, val uint32, timeout time.Duration) erro
 		return nil
 	}
 	return err
+}
+
+// Interrupt ends a Wait in progress, and makes every later one return at
+// once; any goroutine may call it (such as the one that sees its
+// program stop). The wait queued in the kernel stays until Close.
+func (w *FutexWaiter) Interrupt() {
+	w.stopped.Store(true)
+	// After the flag: a Wait that set its deadline before the flag was
+	// read sees this one, a later one sees the flag.
+	_ = w.f.SetReadDeadline(time.Unix(1, 0))
 }
 
 // submit queues one futex wait.

@@ -2,6 +2,7 @@ package uring
 
 import (
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,5 +79,41 @@ func TestFutexWaiter(t *testing.T) {
 	// A value that changed before the wait is queued: no sleep at all.
 	if err := w.Wait(word, 0, time.Minute); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Interrupt ends a wait in progress; later waits return at once.
+func TestFutexWaiterInterrupt(t *testing.T) {
+	w, err := NewFutexWaiter()
+	if errors.Is(err, ErrNotSupported) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	word := new(uint32)
+	var pin runtime.Pinner
+	pin.Pin(word)
+	defer pin.Unpin()
+	wait := func() <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- w.Wait(word, 0, time.Minute) }()
+		return done
+	}
+	for _, what := range []string{"a wait in progress", "a later wait"} {
+		done := wait()
+		if what == "a wait in progress" {
+			time.Sleep(10 * time.Millisecond) // let it block (an early Interrupt is the next case)
+			w.Interrupt()
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: not interrupted", what)
+		}
 	}
 }
