@@ -108,6 +108,30 @@ func TestWriterKeepsOrderAndEverything(t *testing.T) {
 	}
 }
 
+// The writer flushes queued writes on its own, Every after the first one
+// was queued, each time writes wait (its timer runs only then).
+func TestWriterFlushesOnItsOwn(t *testing.T) {
+	s := open(t)
+	w := NewWriter(s, WriterConfig{Every: 10 * time.Millisecond})
+	defer w.Close()
+	for round := range 3 {
+		id := fmt.Sprintf("10.0.0.%d", round+1)
+		w.AddBan(Ban{Jail: "sshd", ID: id, Time: 100, BanTime: -1, Count: 1})
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			cur, err := s.CurrentBans(context.Background(), "sshd", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cur) == round+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d bans written, want %d", round, len(cur), round+1)
+			}
+		}
+	}
+}
+
 func TestReopenKeepsBans(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f2bx.db")
 	s, _ := Open(path)

@@ -92,8 +92,12 @@ func (w *Writer) Close() {
 
 func (w *Writer) run() {
 	defer close(w.done)
-	tick := time.NewTicker(w.cfg.Every)
+	// The flush timer runs only while writes wait: an idle daemon's
+	// writer does not wake.
+	tick := time.NewTimer(w.cfg.Every)
+	tick.Stop()
 	defer tick.Stop()
+	var due <-chan time.Time
 	purge := time.NewTicker(w.cfg.PurgeEvery)
 	defer purge.Stop()
 	doPurge := func() {
@@ -130,6 +134,10 @@ func (w *Writer) run() {
 		if len(bans)+len(pos) >= 10000 {
 			write()
 		}
+		if due == nil && len(bans)+len(pos) > 0 {
+			tick.Reset(w.cfg.Every)
+			due = tick.C
+		}
 	}
 	for {
 		select {
@@ -139,7 +147,8 @@ func (w *Writer) run() {
 				return
 			}
 			apply(o)
-		case <-tick.C:
+		case <-due:
+			due = nil
 			write()
 		case <-purge.C:
 			write()
