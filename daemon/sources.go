@@ -248,6 +248,11 @@ func (p *pipeline) startRings(ctx context.Context, jails []*jailRT) error {
 		if err != nil {
 			return fmt.Errorf("ring %s: %w", name, err)
 		}
+		// The reader's first pass over the ring would fault on every
+		// page, a flood's first lines waiting behind them.
+		start := time.Now()
+		r.Prefault()
+		p.d.log.Debug("ring prefaulted", "ring", name, "took", time.Since(start))
 		rd, err := r.NewReader()
 		if err != nil {
 			r.Close()

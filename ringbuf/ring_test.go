@@ -370,3 +370,39 @@ func TestWorkStealing(t *testing.T) {
 	}
 	rd.locks[1].Unlock()
 }
+
+// Prefault reads the ring's pages only: lines written before and while it
+// runs (another mapping's writer) read back unchanged.
+func TestPrefaultKeepsLines(t *testing.T) {
+	r, name := newRing(t, Options{Segments: 1, Lines: 1024, Readers: 1})
+	other, err := Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	rd, _ := r.NewReader()
+	w, _ := other.NewWriter(0)
+	writeN(t, w, 0, 500)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 500; i < 1000; i++ {
+			if err := w.Write(fmt.Appendf(nil, "line %d", i)); err != nil {
+				t.Errorf("write %d: %v", i, err)
+				return
+			}
+		}
+	}()
+	r.Prefault()
+	other.Prefault()
+	<-done
+	var l Lines
+	if n := rd.ReadV(0, 1000, &l); n != 1000 {
+		t.Fatalf("read %d lines", n)
+	}
+	for i := range 1000 {
+		if got, want := string(l.Line(i)), fmt.Sprintf("line %d", i); got != want {
+			t.Fatalf("line %d: %q, want %q", i, got, want)
+		}
+	}
+}

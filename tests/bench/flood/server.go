@@ -58,6 +58,7 @@ func newServer(clients []netip.Addr, maxRetry int, logPath string, ring *ringbuf
 		s.index[c] = i
 	}
 	if ring != nil {
+		ring.Prefault() // a long-lived writer: no fault per page on its first pass
 		rw, err := ring.NewWriter(0)
 		if err != nil {
 			return nil, err

@@ -376,6 +376,7 @@ type writer struct {
 
 func newWriter(path string, ring *ringbuf.Ring) (*writer, error) {
 	if ring != nil {
+		ring.Prefault() // a long-lived writer: no fault per page on its first pass
 		rw, err := ring.NewWriter(0)
 		if err != nil {
 			return nil, err
