@@ -29,14 +29,7 @@ func TestPercent(t *testing.T) {
 
 // Tune follows the live heap from one collection to the next.
 func TestTunerFollowsLiveHeap(t *testing.T) {
-	if _, set := os.LookupEnv("GOGC"); set {
-		t.Skip("GOGC is set: Start leaves the collector alone")
-	}
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	tu := Start(64 << 20)
-	defer tu.Stop()
-	// (The heap an earlier test left may take a collection to go.)
-	collectUntil(func() bool { return tu.Percent() == MaxPercent })
+	tu := smallHeapTuner(t)
 	small := tu.Percent()
 	if small != MaxPercent {
 		t.Fatalf("a test's small live heap got %d %%, want %d", small, MaxPercent)
@@ -69,6 +62,22 @@ func TestStartLeavesGOGCAlone(t *testing.T) {
 	}
 }
 
+// smallHeapTuner starts a tuner with 64 MiB of headroom (stopped, and Go's
+// default restored, at the test's end) and collects until it has seen the
+// test's small heap; it skips the test when GOGC is set.
+func smallHeapTuner(t *testing.T) *Tuner {
+	t.Helper()
+	if _, set := os.LookupEnv("GOGC"); set {
+		t.Skip("GOGC is set: Start leaves the collector alone")
+	}
+	old := debug.SetGCPercent(100)
+	tu := Start(64 << 20)
+	t.Cleanup(func() { tu.Stop(); debug.SetGCPercent(old) })
+	// (The heap an earlier test left may take a collection to go.)
+	collectUntil(func() bool { return tu.Percent() == MaxPercent })
+	return tu
+}
+
 // collectUntil collects until cond holds, 10 s at most (the tuner runs on
 // the runtime's cleanup goroutine, after the collection).
 func collectUntil(cond func() bool) {
@@ -80,13 +89,7 @@ func collectUntil(cond func() bool) {
 
 // Warm leaves the heap's room up to the goal resident and free.
 func TestWarm(t *testing.T) {
-	if _, set := os.LookupEnv("GOGC"); set {
-		t.Skip("GOGC is set: Start leaves the collector alone")
-	}
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	tu := Start(64 << 20)
-	defer tu.Stop()
-	collectUntil(func() bool { return tu.Percent() == MaxPercent })
+	tu := smallHeapTuner(t)
 	debug.FreeOSMemory() // what earlier tests left goes back to the system
 	goal, used, free := heapRoom()
 	if used+free >= goal/10*8 {
