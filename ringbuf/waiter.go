@@ -16,8 +16,11 @@ import (
 // the runtime's monitor takes the P back, 10 ms and more later. Where the
 // kernel has no io_uring futex waits, Wait is Reader.Wait.
 type Waiter struct {
-	rd      *Reader
-	fw      *uring.FutexWaiter // nil: Reader.Wait
+	rd *Reader
+	// fw is set once (nil: Reader.Wait), until Close; broken when its
+	// ring failed and Wait went back to Reader.Wait.
+	fw      *uring.FutexWaiter
+	broken  atomic.Bool
 	stopped atomic.Bool
 }
 
@@ -32,12 +35,12 @@ func (rd *Reader) NewWaiter() *Waiter {
 
 // Polled reports whether Wait parks in Go's poller (io_uring), not in a
 // futex system call.
-func (w *Waiter) Polled() bool { return w.fw != nil }
+func (w *Waiter) Polled() bool { return w.fw != nil && !w.broken.Load() }
 
 // Wait returns when a writer publishes lines into any segment, when a
 // segment already has lines the reader has not read, or after timeout.
 func (w *Waiter) Wait(timeout time.Duration) {
-	if w.fw == nil {
+	if !w.Polled() {
 		w.rd.waitUnless(timeout, &w.stopped)
 		return
 	}
@@ -49,8 +52,10 @@ func (w *Waiter) Wait(timeout time.Duration) {
 	if err := w.fw.Wait((*uint32)(unsafe.Pointer(wake)), seq, timeout); err != nil {
 		// The ring is unusable: sleep in the kernel from now on.
 		w.fw.Close()
-		w.fw = nil
-		futexWait(wake, seq, timeout)
+		w.broken.Store(true)
+		if !w.stopped.Load() {
+			futexWait(wake, seq, timeout)
+		}
 	}
 }
 
@@ -58,16 +63,16 @@ func (w *Waiter) Wait(timeout time.Duration) {
 // (a reader that is to stop); any goroutine may call it, before Close.
 func (w *Waiter) Interrupt() {
 	w.stopped.Store(true)
-	if fw := w.fw; fw != nil {
-		fw.Interrupt()
+	if w.fw != nil {
+		w.fw.Interrupt() // a no-op on a closed (broken) one
 	}
 	w.rd.wake()
 }
 
 // Close releases the waiter (before the ring is closed).
 func (w *Waiter) Close() {
-	if w.fw != nil {
+	if w.fw != nil && !w.broken.Load() {
 		w.fw.Close()
-		w.fw = nil
 	}
+	w.fw = nil
 }
