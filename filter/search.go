@@ -252,11 +252,8 @@ func (f *Filter) batchHeads(sc *partScan, k, stride, n int, same func(i int) boo
 		if mask == 0 || (same != nil && !same(i)) {
 			continue
 		}
-		r := firstCandidate(mask, len(f.Fail))
-		if r < 0 || r >= len(f.Fail) {
-			continue
-		}
-		if j, ok := f.batch.Add(sc.view(i), sc.starts[i], r); ok {
+		// Add refuses r -1 (no candidate failregex).
+		if j, ok := f.batch.Add(sc.view(i), sc.starts[i], firstCandidate(mask, len(f.Fail))); ok {
 			f.batchJob[i] = int32(j + 1)
 		}
 	}

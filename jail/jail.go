@@ -324,7 +324,7 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 		}
 	}
 	j.queue(ctx, j.bans, b.queued)
-	if len(b.bans) > 0 {
+	if len(b.queued) > 0 {
 		// The jail's goroutine is next on this P: let it carry the bans
 		// out now, not after the caller's next batch of lines.
 		runtime.Gosched()

@@ -189,11 +189,7 @@ func (rd *Reader) waitUnless(timeout time.Duration, stop *atomic.Bool) {
 
 // wake wakes every goroutine waiting on the reader's slot (in any
 // process; a waiter that finds no lines waits again).
-func (rd *Reader) wake() {
-	seq := rd.r.readerWake(rd.slot)
-	seq.Add(1)
-	futexWake(seq)
-}
+func (rd *Reader) wake() { rd.r.wakeSlot(rd.slot) }
 
 // beginSleep counts a sleeper on the reader's slot (writers wake only
 // slots with sleepers) and returns the wake word with the value to wait

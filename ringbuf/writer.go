@@ -92,11 +92,18 @@ func (w *Writer) WriteV(lines [][]byte) (int, error) {
 func (w *Writer) wakeReaders() {
 	for k := range int(w.r.g.readers) {
 		if w.r.readerSleepers(k).Load() != 0 {
-			seq := w.r.readerWake(k)
-			seq.Add(1)
-			futexWake(seq)
+			w.r.wakeSlot(k)
 		}
 	}
+}
+
+// wakeSlot wakes every goroutine, in any process, sleeping on reader slot
+// k: the slot's wake word moves on, so that a sleeper about to wait sees
+// it changed.
+func (r *Ring) wakeSlot(k int) {
+	seq := r.readerWake(k)
+	seq.Add(1)
+	futexWake(seq)
 }
 
 // room is how many lines fit before the slowest attached reader; when

@@ -162,7 +162,7 @@ func (s *Store) DelBans(ctx context.Context, jail string, ids []string) error {
 // for milliseconds. On a daemon with one processor (GOMAXPROCS 1, as on a
 // one-CPU host), that would stall the goroutines that filter lines and
 // carry out bans, during the very flood that brought the bans.
-var yield = runtime.Gosched
+func yield() { runtime.Gosched() }
 
 // CurrentBans returns the bans still running at now (permanent ones
 // too), the latest per id, for one jail or (jail "") every jail.

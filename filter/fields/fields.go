@@ -369,9 +369,6 @@ func NewLayout(keys []string) *Layout {
 	return l
 }
 
-// Len is the number of keys.
-func (l *Layout) Len() int { return len(l.keys) }
-
 // Build returns a new set with room for n fields (as New; at least the
 // layout's) holding the layout's keys in order: value(i) gives key i's
 // text, or false for None. It equals setting each key in turn.

@@ -70,12 +70,9 @@ func (b *Batch) Add(line string, start, re int) (int, bool) {
 // Regex is the regex job's line was added with.
 func (b *Batch) Regex(job int) int { return int(b.jobs[3*job+2]) }
 
-// Len is the number of lines added.
-func (b *Batch) Len() int { return len(b.jobs) / 3 }
-
 // Run searches the lines added in block.
 func (b *Batch) Run(block []byte) {
-	n := b.Len()
+	n := len(b.jobs) / 3
 	if n == 0 {
 		return
 	}

@@ -61,9 +61,6 @@ func (b *Batch) Add(string, int, int) (int, bool) { return 0, false }
 // Regex is -1 without PCRE2.
 func (b *Batch) Regex(int) int { return -1 }
 
-// Len is 0 without PCRE2.
-func (b *Batch) Len() int { return 0 }
-
 // Run does nothing without PCRE2.
 func (b *Batch) Run([]byte) {}
 

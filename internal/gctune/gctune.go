@@ -150,8 +150,7 @@ func (t *Tuner) Warm() uint64 {
 		}
 		blocks = append(blocks, b)
 	}
-	runtime.KeepAlive(blocks)
-	blocks = nil
+	runtime.KeepAlive(blocks) // live until here: a collection while warming keeps them
 	runtime.GC()
 	_, used, free := heapRoom()
 	return used + free
