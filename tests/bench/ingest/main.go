@@ -174,9 +174,22 @@ func sshdJail(path string) (*config.Jail, error) {
 	return &c, nil
 }
 
-// pid is the sshd process of line i: each connection has its own (sshd's
-// sessions are per process).
-func pid(i int) string { return strconv.Itoa(1000 + i%60000) }
+// appendLine appends line i of the log, dated stamp: a failure of
+// address a (a string from addr), or, when a is "", a login. Each line has
+// its own sshd process (sshd's sessions are per process). The writer runs
+// in the daemon's process: it appends into reused memory so that its
+// garbage does not load the daemon's collector.
+func appendLine(b []byte, stamp string, i int, a string) []byte {
+	b = append(b, stamp...)
+	b = append(b, " host sshd["...)
+	b = strconv.AppendInt(b, int64(1000+i%60000), 10)
+	if a == "" {
+		return append(b, "]: Accepted publickey for deploy from 203.0.113.9 port 2222 ssh2"...)
+	}
+	b = append(b, "]: Failed password for invalid user admin from "...)
+	b = append(b, a...)
+	return append(b, " port 4242 ssh2"...)
+}
 
 func addr(i int) string {
 	a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
@@ -215,8 +228,10 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	third := make([]time.Time, nAddrs)
 	banned := make([]time.Time, nAddrs)
 	index := map[string]int{}
+	addrs := make([]string, nAddrs)
 	for i := range nAddrs {
-		index[addr(i)] = i
+		addrs[i] = addr(i)
+		index[addrs[i]] = i
 	}
 	ready := make(chan struct{})
 	d, err := daemon.New(daemon.Options{
@@ -289,6 +304,9 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	line, turn := 0, 0
 	failures := make([]uint8, nAddrs) // per address, up to maxretry
 	buf := make([][]byte, 0, 4096)
+	var text []byte // the lines of one tick, reused
+	var ends []int  // where each line of text ends
+	var marks []int // addresses whose maxretry-th failure is in this tick
 	for now := range tick.C {
 		el := now.Sub(start)
 		if el >= dur {
@@ -296,12 +314,12 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 		}
 		want := int(el.Seconds() * float64(rate))
 		joined := min(nAddrs, 1+int(float64(nAddrs)*el.Seconds()/(dur.Seconds()/2)))
-		buf = buf[:0]
+		buf, text, ends, marks = buf[:0], text[:0], ends[:0], marks[:0]
 		stamp := now.Format("Jan _2 15:04:05")
-		var marks []int
 		for ; line < want; line++ {
 			if line%2 == 1 {
-				buf = append(buf, []byte(stamp+" host sshd["+pid(line)+"]: Accepted publickey for deploy from 203.0.113.9 port 2222 ssh2"))
+				text = appendLine(text, stamp, line, "")
+				ends = append(ends, len(text))
 				continue
 			}
 			a := turn % joined
@@ -311,7 +329,15 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 					marks = append(marks, a)
 				}
 			}
-			buf = append(buf, []byte(stamp+" host sshd["+pid(line)+"]: Failed password for invalid user admin from "+addr(a)+" port 4242 ssh2"))
+			text = appendLine(text, stamp, line, addrs[a])
+			ends = append(ends, len(text))
+		}
+		for i, end := range ends {
+			start := 0
+			if i > 0 {
+				start = ends[i-1]
+			}
+			buf = append(buf, text[start:end:end])
 		}
 		if err := w.write(buf); err != nil {
 			cancel()
