@@ -80,17 +80,12 @@ func (g *generator) run(rate int, dur time.Duration, stop <-chan struct{}) {
 		m4 []ipv4.Message
 		m6 []ipv6.Message
 	}
-	oob := make([][]byte, len(g.clients))
+	oob := clientOOB(g.clients)
 	bufs := make([][]byte, len(g.clients))
-	for i, c := range g.clients {
+	for i := range g.clients {
 		bufs[i] = make([]byte, payloadLen)
 		bufs[i][0] = invalidByte
 		binary.BigEndian.PutUint16(bufs[i][1:], uint16(i))
-		if c.Is4() {
-			oob[i] = (&ipv4.ControlMessage{Src: c.AsSlice()}).Marshal()
-		} else {
-			oob[i] = (&ipv6.ControlMessage{Src: c.AsSlice()}).Marshal()
-		}
 	}
 	var m msgs
 	d4 := net.UDPAddrFromAddrPort(g.dst4)
@@ -99,13 +94,7 @@ func (g *generator) run(rate int, dur time.Duration, stop <-chan struct{}) {
 	send := func(w interface {
 		WriteBatch([]ipv4.Message, int) (int, error)
 	}, ms []ipv4.Message) []ipv4.Message {
-		for rest := ms; len(rest) > 0; {
-			n, err := w.WriteBatch(rest, 0)
-			if err != nil || n <= 0 {
-				break
-			}
-			rest = rest[n:]
-		}
+		sendAll(w, ms)
 		g.sent.Add(int64(len(ms)))
 		return ms[:0]
 	}

@@ -321,6 +321,7 @@ func runOnce(c config, lab *netns.Lab, pkg *fail2banpkg.Package, name, source st
 	if err != nil {
 		return nil, err
 	}
+	pr := newProber(gen, srv.probes)
 	defer gen.close()
 	defer vc.close()
 	drops0 := udpRcvbufErrors(lab.Dut)
@@ -333,6 +334,14 @@ func runOnce(c config, lab *netns.Lab, pkg *fail2banpkg.Package, name, source st
 		r.Seconds = sample(p, srv, gen, vc, stop)
 	}()
 	go vc.run(c.validRate, c.dur, stop)
+	// The prober stops with the generator; its last probes arrive in the
+	// second the run waits after.
+	stopProbes, probed := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(probed)
+		pinThread(genCPU)
+		pr.run(stopProbes)
+	}()
 	start := time.Now()
 	genDone := make(chan struct{})
 	go func() {
@@ -346,12 +355,14 @@ func runOnce(c config, lab *netns.Lab, pkg *fail2banpkg.Package, name, source st
 		<-genDone
 	}
 	genEnd := time.Now()
+	close(stopProbes)
+	<-probed
 	time.Sleep(time.Second) // the last requests arrive; valid answers return
 	close(stop)
 	<-sampled
 	r.Elapsed = genEnd.Sub(start).Seconds()
 	r.SocketDrops = udpRcvbufErrors(lab.Dut) - drops0
-	r.summarize(srv, gen, vc, genEnd)
+	r.summarize(srv, gen, vc, pr, genEnd)
 	return r, nil
 }
 

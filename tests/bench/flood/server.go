@@ -47,13 +47,14 @@ type server struct {
 	valid   atomic.Int64
 
 	bursts [][]burst // per client; the last is open
+	probes *probeLog
 	conns  []net.PacketConn
 	wg     sync.WaitGroup
 	cpu    int // the serving threads' CPU, -1 for any
 }
 
 func newServer(clients []netip.Addr, maxRetry int, logPath string, ring *ringbuf.Ring, cpu int) (*server, error) {
-	s := &server{maxRetry: maxRetry, index: map[netip.Addr]int{}, bursts: make([][]burst, len(clients)), cpu: cpu}
+	s := &server{maxRetry: maxRetry, index: map[netip.Addr]int{}, bursts: make([][]burst, len(clients)), probes: newProbeLog(len(clients)), cpu: cpu}
 	for i, c := range clients {
 		s.index[c] = i
 	}
@@ -137,6 +138,10 @@ func (s *server) serve(c net.PacketConn) {
 			case validByte:
 				s.valid.Add(1)
 				c.WriteTo(p, m.Addr)
+			case probeByte:
+				if i, ok := s.index[from.Addr().Unmap()]; ok && int(binary.BigEndian.Uint16(p[1:])) == i {
+					s.probes.arrived(i, binary.BigEndian.Uint32(p[3:]))
+				}
 			case invalidByte:
 				s.invalid.Add(1)
 				a := from.Addr().Unmap()
@@ -166,6 +171,10 @@ func (s *server) note(i int, r uint32, now time.Time) {
 	b.N++
 	if b.N == s.maxRetry {
 		b.Retry = now
+		select {
+		case s.probes.start <- probeStart{i, now}:
+		default: // the prober is behind: this ban is timed by requests only
+		}
 	}
 	b.Last, b.LastRound = now, max(b.LastRound, r)
 	s.bursts[i] = bs
