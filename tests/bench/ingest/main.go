@@ -304,9 +304,13 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	line, turn := 0, 0
 	failures := make([]uint8, nAddrs) // per address, up to maxretry
 	buf := make([][]byte, 0, 4096)
-	var text []byte // the lines of one tick, reused
-	var ends []int  // where each line of text ends
-	var marks []int // addresses whose maxretry-th failure is in this tick
+	// A tick writes at most 10 ms of lines: a writer that fell behind
+	// catches up in bounded batches, not in one that grows (and is copied
+	// as it grows) without end.
+	perTick := max(1000, rate/100)
+	text := make([]byte, 0, perTick*128) // the lines of one tick, reused
+	ends := make([]int, 0, perTick)      // where each line of text ends
+	var marks []int                      // addresses whose maxretry-th failure is in this tick
 	for now := range tick.C {
 		el := now.Sub(start)
 		if el >= dur {
@@ -316,7 +320,7 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 		joined := min(nAddrs, 1+int(float64(nAddrs)*el.Seconds()/(dur.Seconds()/2)))
 		buf, text, ends, marks = buf[:0], text[:0], ends[:0], marks[:0]
 		stamp := now.Format("Jan _2 15:04:05")
-		for ; line < want; line++ {
+		for ; line < want && len(ends) < perTick; line++ {
 			if line%2 == 1 {
 				text = appendLine(text, stamp, line, "")
 				ends = append(ends, len(text))
