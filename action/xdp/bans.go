@@ -92,16 +92,28 @@ func progClock() int64 {
 	return ts.Nano()
 }
 
-// toProgClock converts a wall-clock end to the program's clock (CLOCK_MONOTONIC_COARSE).
-func toProgClock(end int64, now time.Time) uint64 {
+// progTime converts wall-clock ends to the program's clock
+// (CLOCK_MONOTONIC_COARSE) from one reading of each clock. Reading the
+// program's clock is a system call (x/sys has no vDSO path), and each one
+// lets the runtime hand the P to the goroutines processing lines: in the
+// flood bench from the ring at 10k/s, a batch of about 40 bans spent p50
+// 190–300 µs in Ban reading it once a ban, 110–160 µs reading it once.
+type progTime struct {
+	offset int64 // the program's clock minus the wall clock, ns
+}
+
+func progTimeAt(now time.Time) progTime { return progTime{progClock() - now.UnixNano()} }
+
+// of is end (Unix ns, math.MaxInt64 for none) on the program's clock:
+// 0 for no end, at least 1 otherwise.
+func (p progTime) of(end int64) uint64 {
 	if end == math.MaxInt64 {
 		return 0
 	}
-	b := progClock() + end - now.UnixNano()
-	if b <= 0 {
-		return 1
+	if b := end + p.offset; b > 0 {
+		return uint64(b)
 	}
-	return uint64(b)
+	return 1
 }
 
 // fromProgClock converts a time of the program's clock to wall-clock time,
@@ -150,6 +162,7 @@ func (b *Blacklist) Ban(owner string, bans []Ban, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	clk := progTimeAt(now)
 	if len(o.held4) == 0 && len(bans) > 1024 {
 		o.held4 = make(map[[4]byte]holder, len(bans)) // a restore: size once
 	}
@@ -174,7 +187,7 @@ func (b *Blacklist) Ban(owner string, bans []Ban, now time.Time) error {
 		}
 		h.mask |= bit
 		o.put(p, h)
-		info := bpf.XdpBanInfo{Expires: toProgClock(h.end, now)}
+		info := bpf.XdpBanInfo{Expires: clk.of(h.end)}
 		switch {
 		case had || len(o.adopted) > 0 && o.adopted[p]:
 			if !had && !exact(p) {

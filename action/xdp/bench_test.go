@@ -23,6 +23,10 @@ func BenchmarkBanBatch(b *testing.B) {
 	b.ReportMetric(float64(b.N*len(bans))/b.Elapsed().Seconds()/1e6, "Mbans/s")
 }
 
+// BenchmarkBan40 is Blacklist.Ban of 40 new addresses, a flood's batch
+// (a jail hands over the bans its last lines decided).
+func BenchmarkBan40(b *testing.B) { banLoop(b, open(b), benchBans(40)) }
+
 // BenchmarkBanOne is Blacklist.Ban of one new address: the fixed cost a
 // ban pays on its way to the map.
 func BenchmarkBanOne(b *testing.B) { banLoop(b, open(b), benchBans(1)) }
