@@ -94,10 +94,10 @@ func progClock() int64 {
 
 // progTime converts wall-clock ends to the program's clock
 // (CLOCK_MONOTONIC_COARSE) from one reading of each clock. Reading the
-// program's clock is a system call (x/sys has no vDSO path), and each one
-// lets the runtime hand the P to the goroutines processing lines: in the
-// flood bench from the ring at 10k/s, a batch of about 40 bans spent p50
-// 190–300 µs in Ban reading it once a ban, 110–160 µs reading it once.
+// program's clock is a system call (x/sys has no vDSO path), costly in
+// this VM: in the flood bench from the ring at 10k/s, a batch of about 40
+// bans spent p50 190–300 µs in Ban reading it once a ban, 110–160 µs
+// reading it once.
 type progTime struct {
 	offset int64 // the program's clock minus the wall clock, ns
 }
