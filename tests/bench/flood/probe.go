@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -36,11 +37,12 @@ type probeStart struct {
 }
 
 // episode is one stretch of probes of a client: probe First+k was sent at
-// Sent[k].
+// Sent[k], unless k is in NotSent (sendmmsg did not take it).
 type episode struct {
-	Retry time.Time
-	First uint32
-	Sent  []time.Time
+	Retry   time.Time
+	First   uint32
+	Sent    []time.Time
+	NotSent []int
 }
 
 // probeLog is the server's side: the probes that arrived.
@@ -77,7 +79,7 @@ func (l *probeLog) firstLost(c int, ep *episode) (time.Time, bool) {
 		}
 	}
 	for ; int(k) < len(ep.Sent); k++ {
-		if !ep.Sent[k].IsZero() { // it went out
+		if !slices.Contains(ep.NotSent, int(k)) {
 			return ep.Sent[k], true
 		}
 	}
@@ -181,12 +183,12 @@ func (p *prober) run(stop <-chan struct{}) {
 			keep = append(keep, c)
 		}
 		active = keep
-		// A probe that did not go out is no probe: its time is cleared.
+		// A probe that did not go out is no probe.
 		for _, ep := range e4[sendAll(p.gen.c4, m4):] {
-			ep.Sent[len(ep.Sent)-1] = time.Time{}
+			ep.NotSent = append(ep.NotSent, len(ep.Sent)-1)
 		}
 		for _, ep := range e6[sendAll(p.gen.c6, m6):] {
-			ep.Sent[len(ep.Sent)-1] = time.Time{}
+			ep.NotSent = append(ep.NotSent, len(ep.Sent)-1)
 		}
 		nanosleep(probeEvery)
 	}

@@ -96,7 +96,7 @@ func TestProbeNotSentIsNoProbe(t *testing.T) {
 	at := func(us int) time.Time { return t0.Add(time.Duration(us) * time.Microsecond) }
 	// Probes 0-1 arrived, probe 2 never went out, probe 3 (27 ms) was the
 	// first lost.
-	pr.episodes[0] = []episode{{Retry: retry, Sent: []time.Time{at(25500), at(26000), {}, at(27000)}}}
+	pr.episodes[0] = []episode{{Retry: retry, Sent: []time.Time{at(25500), at(26000), at(26500), at(27000)}, NotSent: []int{2}}}
 	s.probes.arrived(0, 0)
 	s.probes.arrived(0, 1)
 	r := &result{MaxRetry: 3, BanTime: 1, Elapsed: 2}
