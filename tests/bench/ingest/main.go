@@ -1,8 +1,9 @@
-// Command ingest measures the daemon's ingestion: a writer appends sshd
-// log lines to a file (or writes them into a shared-memory ring) at a
-// fixed rate, half of them failures from N attacking addresses, while the
-// daemon (in this process, with the XDP action on the loopback interface
-// of a network namespace it creates and deletes) follows them. It prints
+// Command ingest measures the daemon's ingestion: a writer process
+// appends sshd log lines to a file (or writes them into a shared-memory
+// ring) at a fixed rate, half of them failures from N attacking
+// addresses, while the daemon (in this process, with the XDP action on the
+// loopback interface of a network namespace it creates and deletes)
+// follows them. It prints
 // the lines/s the daemon kept up with, the lag at the middle and at the
 // end of each run (a lag that grows means the rate is not sustained), and
 // the ban latency: from the moment an address's maxretry-th failure line
@@ -14,20 +15,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"log"
 	"log/slog"
-	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +42,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "writer" {
+		if err := writerMain(os.Args[2:]); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	rates := flag.String("rates", "100000,300000,1000000,2000000", "writer rates in lines/s")
 	addrs := flag.String("addrs", "254,10000", "attacking addresses per run")
 	secs := flag.Float64("seconds", 3, "seconds of writing per run")
@@ -174,28 +178,6 @@ func sshdJail(path string) (*config.Jail, error) {
 	return &c, nil
 }
 
-// appendLine appends line i of the log, dated stamp: a failure of
-// address a (a string from addr), or, when a is "", a login. Each line has
-// its own sshd process (sshd's sessions are per process). The writer runs
-// in the daemon's process: it appends into reused memory so that its
-// garbage does not load the daemon's collector.
-func appendLine(b []byte, stamp string, i int, a string) []byte {
-	b = append(b, stamp...)
-	b = append(b, " host sshd["...)
-	b = strconv.AppendInt(b, int64(1000+i%60000), 10)
-	if a == "" {
-		return append(b, "]: Accepted publickey for deploy from 203.0.113.9 port 2222 ssh2"...)
-	}
-	b = append(b, "]: Failed password for invalid user admin from "...)
-	b = append(b, a...)
-	return append(b, " port 4242 ssh2"...)
-}
-
-func addr(i int) string {
-	a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
-	return a.String()
-}
-
 func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (result, error) {
 	var res result
 	dir, err := os.MkdirTemp("", "f2bx-ingest")
@@ -225,13 +207,10 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	}
 	// Write times of each address's maxretry-th failure, and ban times.
 	var mu sync.Mutex
-	third := make([]time.Time, nAddrs)
 	banned := make([]time.Time, nAddrs)
 	index := map[string]int{}
-	addrs := make([]string, nAddrs)
 	for i := range nAddrs {
-		addrs[i] = addr(i)
-		index[addrs[i]] = i
+		index[addr(i)] = i
 	}
 	ready := make(chan struct{})
 	d, err := daemon.New(daemon.Options{
@@ -280,7 +259,6 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 	}
 	// Warm up: one address banned before the measured run (the first ban
 	// pays for the action's start).
-	var written atomic.Int64
 	w, err := newWriter(logPath, ring)
 	if err != nil {
 		cancel()
@@ -296,86 +274,45 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 			break
 		}
 	}
+	w.close()
 	base := processed()
-	start := time.Now()
-	tick := time.NewTicker(time.Millisecond)
-	var lagMid int64
-	midAt := start.Add(dur / 2)
-	line, turn := 0, 0
-	failures := make([]uint8, nAddrs) // per address, up to maxretry
-	buf := make([][]byte, 0, 4096)
-	// A tick writes at most 10 ms of lines: a writer that fell behind
-	// catches up in bounded batches, not in one that grows (and is copied
-	// as it grows) without end.
-	perTick := max(1000, rate/100)
-	text := make([]byte, 0, perTick*128) // the lines of one tick, reused
-	ends := make([]int, 0, perTick)      // where each line of text ends
-	var marks []int                      // addresses whose maxretry-th failure is in this tick
-	for now := range tick.C {
-		el := now.Sub(start)
-		if el >= dur {
-			break
-		}
-		want := int(el.Seconds() * float64(rate))
-		joined := min(nAddrs, 1+int(float64(nAddrs)*el.Seconds()/(dur.Seconds()/2)))
-		buf, text, ends, marks = buf[:0], text[:0], ends[:0], marks[:0]
-		stamp := now.Format("Jan _2 15:04:05")
-		for ; line < want && len(ends) < perTick; line++ {
-			if line%2 == 1 {
-				text = appendLine(text, stamp, line, "")
-				ends = append(ends, len(text))
-				continue
-			}
-			a := turn % joined
-			turn++
-			if failures[a] < maxRetry {
-				if failures[a]++; failures[a] == maxRetry {
-					marks = append(marks, a)
-				}
-			}
-			text = appendLine(text, stamp, line, addrs[a])
-			ends = append(ends, len(text))
-		}
-		for i, end := range ends {
-			start := 0
-			if i > 0 {
-				start = ends[i-1]
-			}
-			buf = append(buf, text[start:end:end])
-		}
-		if err := w.write(buf); err != nil {
-			cancel()
-			return res, err
-		}
-		t := time.Now()
-		mu.Lock()
-		for _, a := range marks {
-			third[a] = t
-		}
-		mu.Unlock()
-		written.Store(int64(line))
-		if lagMid == 0 && now.After(midAt) {
-			lagMid = written.Load() - (processed() - base)
-		}
+	spec := writerSpec{logPath: logPath, rate: rate, addrs: nAddrs, dur: dur}
+	if ring != nil {
+		spec.ring = ringName
 	}
-	tick.Stop()
-	elapsed := time.Since(start)
-	res.written = float64(written.Load()) / elapsed.Seconds()
-	res.lagEnd = written.Load() - (processed() - base)
-	res.lagMid = lagMid
-	// Let it catch up (bounded), then stop.
+	wr, err := startWriter(spec)
+	if err != nil {
+		cancel()
+		return res, err
+	}
+	var lagMid atomic.Int64
+	// Half the run from now: the writer's start-up (a process) is not in it.
+	mid := time.AfterFunc(dur/2, func() { lagMid.Store(wr.written.Load() - (processed() - base)) })
+	end := <-wr.end
+	mid.Stop()
+	if end.err != nil {
+		cancel()
+		<-runErr
+		return res, end.err
+	}
+	res.written = float64(end.written) / end.elapsed.Seconds()
+	res.lagEnd = end.written - (processed() - base)
+	res.lagMid = lagMid.Load()
+	third := wr.third
+	// Let it catch up (bounded), then stop. When it had caught up by the
+	// time the writer's end was read, it took the writer's time.
+	done := end.elapsed
 	deadline := time.Now().Add(30 * time.Second)
-	for processed()-base < written.Load() && time.Now().Before(deadline) {
+	for processed()-base < end.written && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
+		done = time.Since(end.start)
 	}
-	done := time.Since(start)
 	res.processed = float64(processed()-base) / done.Seconds()
 	time.Sleep(50 * time.Millisecond)
 	cancel()
 	if err := <-runErr; err != nil {
 		return res, fmt.Errorf("daemon: %v", err)
 	}
-	w.close()
 	var lat []time.Duration
 	mu.Lock()
 	for i := range nAddrs {
@@ -395,56 +332,4 @@ func runOnce(ns *netns.NS, src string, nAddrs, rate int, dur time.Duration) (res
 		res.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
 	}
 	return res, nil
-}
-
-// writer appends lines to the log file, or writes them into the ring.
-type writer struct {
-	f  *os.File
-	bw *bufio.Writer
-	rw *ringbuf.Writer
-}
-
-func newWriter(path string, ring *ringbuf.Ring) (*writer, error) {
-	if ring != nil {
-		ring.Prefault() // a long-lived writer: no fault per page on its first pass
-		rw, err := ring.NewWriter(0)
-		if err != nil {
-			return nil, err
-		}
-		return &writer{rw: rw}, nil
-	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	return &writer{f: f, bw: bufio.NewWriterSize(f, 1<<20)}, nil
-}
-
-func (w *writer) write(lines [][]byte) error {
-	if w.rw != nil {
-		for len(lines) > 0 {
-			n, err := w.rw.WriteV(lines)
-			lines = lines[n:]
-			if err != nil && err != ringbuf.ErrFull {
-				return err
-			}
-			if err == ringbuf.ErrFull {
-				time.Sleep(50 * time.Microsecond) // lossless: wait for the reader
-			}
-		}
-		return nil
-	}
-	for _, l := range lines {
-		w.bw.Write(l)
-		w.bw.WriteByte('\n')
-	}
-	return w.bw.Flush()
-}
-
-func (w *writer) close() {
-	if w.rw != nil {
-		w.rw.Close()
-		return
-	}
-	w.f.Close()
 }
