@@ -186,6 +186,18 @@ func startWriter(s writerSpec) (*writerRun, error) {
 
 // read follows the writer's reports until it exits.
 func (r *writerRun) read(stdout io.Reader) {
+	end := r.parse(stdout)
+	if err := r.cmd.Wait(); err != nil {
+		end.err = fmt.Errorf("writer: %w", err)
+	} else if end.elapsed == 0 || end.start.IsZero() {
+		end.err = fmt.Errorf("writer: no end reported")
+	}
+	r.end <- end
+}
+
+// parse reads the writer's reports: progress into r.written, marks into
+// r.third, and the start and end it returns.
+func (r *writerRun) parse(stdout io.Reader) writerEnd {
 	var end writerEnd
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
@@ -209,12 +221,7 @@ func (r *writerRun) read(stdout io.Reader) {
 			end.elapsed = time.Duration(d)
 		}
 	}
-	if err := r.cmd.Wait(); err != nil {
-		end.err = fmt.Errorf("writer: %w", err)
-	} else if end.elapsed == 0 || end.start.IsZero() {
-		end.err = fmt.Errorf("writer: no end reported")
-	}
-	r.end <- end
+	return end
 }
 
 // appendLine appends line i of the log, dated stamp: a failure of
