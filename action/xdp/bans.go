@@ -92,17 +92,18 @@ func progClock() int64 {
 	return ts.Nano()
 }
 
-// progTime converts wall-clock ends to the program's clock
-// (CLOCK_MONOTONIC_COARSE) from one reading of each clock. Reading the
+// progTime converts between the wall clock and the program's clock
+// (CLOCK_MONOTONIC_COARSE) from one reading of each. Reading the
 // program's clock is a system call (x/sys has no vDSO path), costly in
 // this VM: in the flood bench from the ring at 10k/s, a batch of about 40
 // bans spent p50 190–300 µs in Ban reading it once a ban, 110–160 µs
 // reading it once.
 type progTime struct {
-	offset int64 // the program's clock minus the wall clock, ns
+	now   time.Time
+	clock int64 // the program's clock at now, ns
 }
 
-func progTimeAt(now time.Time) progTime { return progTime{progClock() - now.UnixNano()} }
+func progTimeAt(now time.Time) progTime { return progTime{now, progClock()} }
 
 // of is end (Unix ns, math.MaxInt64 for none) on the program's clock:
 // 0 for no end, at least 1 otherwise.
@@ -110,19 +111,18 @@ func (p progTime) of(end int64) uint64 {
 	if end == math.MaxInt64 {
 		return 0
 	}
-	if b := end + p.offset; b > 0 {
+	if b := p.clock + end - p.now.UnixNano(); b > 0 {
 		return uint64(b)
 	}
 	return 1
 }
 
-// fromProgClock converts a time of the program's clock to wall-clock time,
-// given now and the program's clock at now.
-func fromProgClock(v uint64, now time.Time, clockNow int64) time.Time {
+// wall is v, a time of the program's clock, on the wall clock; zero for 0.
+func (p progTime) wall(v uint64) time.Time {
 	if v == 0 {
 		return time.Time{}
 	}
-	return now.Add(time.Duration(int64(v) - clockNow))
+	return p.now.Add(time.Duration(int64(v) - p.clock))
 }
 
 func normalize(p netip.Prefix) (netip.Prefix, error) {

@@ -140,16 +140,16 @@ func (b *Blacklist) Counters(p netip.Prefix, now time.Time) (Counters, bool, err
 	} else if err != nil {
 		return Counters{}, false, fmt.Errorf("xdp counters %v: %w", p, err)
 	}
-	return counters(info, now, progClock()), true, nil
+	return counters(info, progTimeAt(now)), true, nil
 }
 
-func counters(info bpf.XdpBanInfo, now time.Time, clockNow int64) Counters {
-	return Counters{Packets: info.Packets, Bytes: info.Bytes, LastDrop: fromProgClock(info.LastDrop, now, clockNow), End: fromProgClock(info.Expires, now, clockNow)}
+func counters(info bpf.XdpBanInfo, clk progTime) Counters {
+	return Counters{Packets: info.Packets, Bytes: info.Bytes, LastDrop: clk.wall(info.LastDrop), End: clk.wall(info.Expires)}
 }
 
 // List calls fn with every ban in the maps and its counters.
 func (b *Blacklist) List(now time.Time, fn func(netip.Prefix, Counters)) error {
-	clk := progClock()
+	clk := progTimeAt(now)
 	var k4 [4]byte
 	var k6 [16]byte
 	var l4 lpm4Key
@@ -158,22 +158,22 @@ func (b *Blacklist) List(now time.Time, fn func(netip.Prefix, Counters)) error {
 	var errs []error
 	it := b.objs.Ban4.Iterate()
 	for it.Next(&k4, &info) {
-		fn(netip.PrefixFrom(netip.AddrFrom4(k4), 32), counters(info, now, clk))
+		fn(netip.PrefixFrom(netip.AddrFrom4(k4), 32), counters(info, clk))
 	}
 	errs = append(errs, it.Err())
 	it = b.objs.Ban6.Iterate()
 	for it.Next(&k6, &info) {
-		fn(netip.PrefixFrom(netip.AddrFrom16(k6), 128), counters(info, now, clk))
+		fn(netip.PrefixFrom(netip.AddrFrom16(k6), 128), counters(info, clk))
 	}
 	errs = append(errs, it.Err())
 	it = b.objs.Prefix4.Iterate()
 	for it.Next(&l4, &info) {
-		fn(netip.PrefixFrom(netip.AddrFrom4(l4.Addr), int(l4.Prefixlen)), counters(info, now, clk))
+		fn(netip.PrefixFrom(netip.AddrFrom4(l4.Addr), int(l4.Prefixlen)), counters(info, clk))
 	}
 	errs = append(errs, it.Err())
 	it = b.objs.Prefix6.Iterate()
 	for it.Next(&l6, &info) {
-		fn(netip.PrefixFrom(netip.AddrFrom16(l6.Addr), int(l6.Prefixlen)), counters(info, now, clk))
+		fn(netip.PrefixFrom(netip.AddrFrom16(l6.Addr), int(l6.Prefixlen)), counters(info, clk))
 	}
 	errs = append(errs, it.Err())
 	return errors.Join(errs...)

@@ -9,8 +9,9 @@
 // invalid requests that reach the server, the valid ones served, the
 // IPS's CPU and memory and the log lines it is behind; per client, the
 // time from its maxretry-th request reaching the server to its first
-// dropped packet (a request, or a probe: see probe.go). It writes a JSON result per run, a PNG per rate (f2bx
-// and fail2ban on one figure) and prints a summary table.
+// dropped packet (a request, or a probe: see probe.go). It writes a JSON
+// result per run, a PNG per rate (f2bx and fail2ban on one figure) and
+// prints a summary table.
 //
 // Needs root. It works only inside the namespaces it creates and deletes
 // (also on failure and Ctrl-C), and ends only the processes it started.

@@ -169,9 +169,8 @@ func (r *result) summarize(srv *server, gen *generator, vc *validClients, pr *pr
 					// A probe goes missing only when the ban drops it
 					// (the server's socket does not overflow at these
 					// rates, and a probe that did not go out is none).
-					lost, ok := srv.probes.firstLost(c, ep)
-					if ok && ms(lost.Sub(b.Retry)) < packetDrop {
-						packetDrop = ms(max(0, lost.Sub(b.Retry)))
+					if lost, ok := srv.probes.firstLost(c, ep); ok && ms(lost.Sub(b.Retry)) < packetDrop {
+						packetDrop = ms(lost.Sub(b.Retry)) // probes go out after the maxretry-th request
 						r.ProbeTimed++
 					}
 				}

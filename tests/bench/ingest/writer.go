@@ -56,6 +56,7 @@ func writerMain(args []string) error {
 			return err
 		}
 		defer ring.Close()
+		ring.Prefault() // a long-lived writer: no fault per page on its first pass
 	}
 	w, err := newWriter(s.logPath, ring)
 	if err != nil {
@@ -254,7 +255,6 @@ type writer struct {
 
 func newWriter(path string, ring *ringbuf.Ring) (*writer, error) {
 	if ring != nil {
-		ring.Prefault() // a long-lived writer: no fault per page on its first pass
 		rw, err := ring.NewWriter(0)
 		if err != nil {
 			return nil, err
