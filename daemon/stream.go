@@ -74,6 +74,9 @@ func (p *pipeline) newStream(ctx context.Context, name string, jails []*jailRT) 
 	if err != nil {
 		return nil, err
 	}
+	// The failures of a batch are lent: the jails copy what they keep
+	// (jail.Failure) before the batch's job is reused (commit).
+	g.Lend = true
 	s.group = g
 	s.stage = p.health.stage("filter " + name)
 	s.count = p.d.o.Metrics.source(name)
@@ -333,5 +336,5 @@ func (s *stream) found(ctx context.Context, j *job, fi int, id string, addr neti
 	if l := s.p.d.log; l.Enabled(ctx, slog.LevelInfo) {
 		l.Info("Found", "jail", s.jails[fi].cfg.Name, "id", id, "-", f.Time)
 	}
-	j.fails[fi] = append(j.fails[fi], jail.Failure{ID: id, Addr: addr, Time: f.Time, Fields: f.Fields, Matches: f.Fields.Strings("matches")})
+	j.fails[fi] = append(j.fails[fi], jail.Failure{ID: id, Addr: addr, Time: f.Time, Fields: f.Fields, Matches: f.Fields.Strings("matches"), Lent: f.Lent})
 }

@@ -96,6 +96,12 @@ type Filter struct {
 	// block (batchHeads runs for each block before its lines are searched).
 	batch    *pcre.Batch
 	batchJob []int32
+	// mem, while a group that lends its failures (Group.Lend) searches or
+	// merges a batch, is the batch's arena: the fields and lines of this
+	// filter's failures are made there. Only a one-line filter without
+	// sessions lends (lends): a session keeps its fields past the batch.
+	mem   *fields.Arena
+	lends bool
 }
 
 // tupleLine is a line split around its date: before, date, after, and
@@ -113,9 +119,14 @@ func (t tupleLine) full() string {
 
 // matched is the line as a failure keeps it ("matches"): a copy, so that
 // a failure kept for findtime holds its own line, not the block of lines
-// the source read it in.
-func (t tupleLine) matched() string {
-	if t[3] != "" {
+// the source read it in; made in a (when not nil) for a failure lent.
+func (t tupleLine) matched(a *fields.Arena) string {
+	switch {
+	case a != nil && t[3] != "":
+		return a.Text(t[3])
+	case a != nil:
+		return a.Append(t[0], t[1], t[2])
+	case t[3] != "":
 		return strings.Clone(t[3])
 	}
 	return t[0] + t[1] + t[2]
@@ -141,6 +152,10 @@ type Failure struct {
 	// Fields are the captured groups (user, and any <F-NAME>), plus
 	// "matches" (the matched lines), "users", "nofail", ...
 	Fields *fields.Set
+	// Lent marks a failure whose ID, Host and Fields (texts included) are
+	// the batch's memory (Group.Lend): valid until its Prepared is
+	// prepared again. Copy what you keep (fields.Set.Own).
+	Lent bool
 }
 
 // NoFail reports a match that is not a failure (<F-NOFAIL>, a session
@@ -215,7 +230,19 @@ func New(c config.Filter, o Options) (*Filter, error) {
 	if f.pre, f.PrefilterModes, err = newPrefilter(f.Pref, f.Fail, f.maxLines); err != nil {
 		return nil, err
 	}
+	f.lends = f.maxLines == 1 && !hasGroupFlag(flagMLFID, append([]*Regex{f.Pref, f.prefHead}, f.Fail...))
 	return f, nil
+}
+
+// hasGroupFlag reports whether any of rs (nil entries skipped) has flag
+// k's group.
+func hasGroupFlag(k int, rs []*Regex) bool {
+	for _, r := range rs {
+		if r != nil && r.flagIdx[k] >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // clone returns a filter with the same compiled regexes and state of its
@@ -229,6 +256,7 @@ func (f *Filter) clone() (*Filter, error) {
 	c.alone, c.prepared, c.hitBuf, c.merged = nil, Prepared{}, nil, nil
 	c.spans, c.ids = [2][]int{}, nil
 	c.batch, c.batchJob = nil, nil
+	c.mem = nil
 	c.PrefMatches = 0
 	c.FailCounts = make([]int, len(f.Fail))
 	c.IgnoreCount = make([]int, len(f.Ignore))
@@ -466,7 +494,7 @@ func trimIndex(s string) string {
 func linesOf(t []tupleLine) []string {
 	out := make([]string, len(t))
 	for i, l := range t {
-		out[i] = l.matched()
+		out[i] = l.matched(nil)
 	}
 	return out
 }

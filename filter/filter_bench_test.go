@@ -60,6 +60,18 @@ func benchmarkBatch(b *testing.B, spec string, failures float64) {
 
 // runBatches runs f over lines, again and again, in batches of 512.
 func runBatches(b *testing.B, f *Filter, lines []string, failures float64) {
+	runGroupBatches(b, f, false, lines, failures)
+}
+
+// runGroupBatches runs f, as a group of one that lends its failures or
+// not (as the daemon's does), over lines in batches of 512.
+func runGroupBatches(b *testing.B, f *Filter, lend bool, lines []string, failures float64) {
+	g, err := NewGroup(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g.Lend = lend
+	var p Prepared
 	b.ReportAllocs()
 	b.ResetTimer()
 	found, n := 0, 0
@@ -69,7 +81,10 @@ func runBatches(b *testing.B, f *Filter, lines []string, failures float64) {
 			if b.N-n < len(chunk) {
 				chunk = chunk[:b.N-n]
 			}
-			f.ProcessLines(chunk, func(int, []Failure) { found++ })
+			g.Prepare(chunk, &p)
+			if err := g.Match(&p, func(int, int, []Failure) { found++ }); err != nil {
+				b.Fatal(err)
+			}
 			n += len(chunk)
 		}
 	}
@@ -102,7 +117,13 @@ func BenchmarkBatchFail2banSSHD50(b *testing.B) { benchmarkBatchFail2ban(b, 0.50
 
 // BenchmarkBatchFlood is the flood bench's filter (one regex, every line a
 // failure, ISO dates with microseconds) over lines like its server's.
-func BenchmarkBatchFlood(b *testing.B) {
+func BenchmarkBatchFlood(b *testing.B) { benchmarkFlood(b, false) }
+
+// BenchmarkBatchFloodLent is BenchmarkBatchFlood with the failures lent
+// from the batch (Group.Lend), as the daemon runs filters.
+func BenchmarkBatchFloodLent(b *testing.B) { benchmarkFlood(b, true) }
+
+func benchmarkFlood(b *testing.B, lend bool) {
 	f, err := New(config.Filter{FailRegex: []string{`^\s*Invalid request from <ADDR>\s*$`}}, Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -113,7 +134,7 @@ func BenchmarkBatchFlood(b *testing.B) {
 		t := start.Add(time.Duration(i) * 2 * time.Microsecond)
 		lines[i] = t.Format("2006-01-02 15:04:05.000000") + " Invalid request from 10.77.1." + strconv.Itoa(1+i%254)
 	}
-	runBatches(b, f, lines, 1)
+	runGroupBatches(b, f, lend, lines, 1)
 }
 
 // BenchmarkPrefilterScanOwnSSHD50 times the prefilter's scan alone (per

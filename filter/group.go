@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 	"unsafe"
+
+	"github.com/f2bx/f2bx/filter/fields"
 )
 
 // Group runs the filters of the jails that read one log source over the
@@ -21,7 +23,14 @@ import (
 // goroutine prepares them, and one merges them, in order.
 type Group struct {
 	Filters []*Filter
-	parts   []groupPart
+	// Lend makes the failures of one-line filters without sessions
+	// borrowed from the batch: their ids, fields and matched lines are
+	// made in the Prepared's memory and stay valid only until it is
+	// prepared again (copy what you keep: fields.Set.Own). A batch then
+	// costs no allocation once its memory has grown. Set it before the
+	// first batch; clones inherit it.
+	Lend  bool
+	parts []groupPart
 }
 
 // groupPart is the members that share one block and one database.
@@ -43,6 +52,9 @@ type Prepared struct {
 	// and their match offsets in spans: both live as long as the batch.
 	scans []partScan
 	spans []int
+	// mem holds the fields and lines of the failures a Group that lends
+	// them (Group.Lend) found in the batch.
+	mem fields.Arena
 }
 
 // partScan is one part's block of lines (each followed by "\n"), their
@@ -115,7 +127,7 @@ func (g *Group) Parallel() bool {
 // Clone returns a group with the same compiled filters and state of its
 // own, to run Match on another goroutine.
 func (g *Group) Clone() (*Group, error) {
-	c := &Group{Filters: make([]*Filter, len(g.Filters)), parts: make([]groupPart, len(g.parts))}
+	c := &Group{Filters: make([]*Filter, len(g.Filters)), Lend: g.Lend, parts: make([]groupPart, len(g.parts))}
 	for i, f := range g.Filters {
 		fc, err := f.clone()
 		if err != nil {
@@ -180,6 +192,7 @@ func (g *Group) PrepareAt(lines []string, times []time.Time, p *Prepared) {
 // reset empties p for n lines of filters filters, keeping its memory.
 func (p *Prepared) reset(n, filters int) {
 	p.n = n
+	p.mem.Reset()
 	if len(p.lines) != filters {
 		p.lines = make([][]tupleLine, filters)
 		p.whens = make([][]time.Time, filters)
@@ -214,6 +227,8 @@ func (g *Group) Search(p *Prepared) error {
 	for m := range p.hits {
 		p.hits[m] = p.hits[m][:0]
 	}
+	g.lendFrom(p)
+	defer g.lendFrom(nil)
 	if len(p.scans) < len(g.parts) {
 		p.scans = make([]partScan, len(g.parts))
 	}
@@ -242,6 +257,8 @@ func (g *Group) Search(p *Prepared) error {
 // group whose state counts, in batch order, whichever clone searched.
 // fails is valid only during the call to emit: copy what you keep.
 func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure)) {
+	g.lendFrom(p)
+	defer g.lendFrom(nil)
 	for m, f := range g.Filters {
 		f.mlfid.frozen = f.o.Now() // one clock reading per batch
 		hits := p.hits[m]
@@ -267,6 +284,17 @@ func (g *Group) Merge(p *Prepared, emit func(filter, line int, fails []Failure))
 		clear(out[:cap(out)])
 		f.merged = out[:0]
 		f.mlfid.frozen = time.Time{}
+	}
+}
+
+// lendFrom points the filters that lend their failures (Lend) at p's
+// memory (nil: none).
+func (g *Group) lendFrom(p *Prepared) {
+	for _, f := range g.Filters {
+		f.mem = nil
+		if p != nil && g.Lend && f.lends {
+			f.mem = &p.mem
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/f2bx/f2bx/config"
 	"github.com/f2bx/f2bx/config/native"
 	"github.com/f2bx/f2bx/filter/date"
+	"github.com/f2bx/f2bx/filter/pcre"
 	"github.com/f2bx/f2bx/tests/bench/sshdlog"
 )
 
@@ -368,4 +369,84 @@ func FuzzBatchMatchesLineByLine(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A group that lends its failures (Lend) finds what one that does not
+// finds, fields and matched lines included, with one Prepared reused for
+// every batch (a filter with sessions does not lend); failures not lent
+// stay valid after their batch; a lending filter's batch, once its memory
+// has grown, allocates nothing.
+func TestGroupLendsFailures(t *testing.T) {
+	lines := groupLines()
+	type kept struct {
+		f    Failure
+		line int
+		text string
+	}
+	format := func(fi, line int, r Failure) string {
+		return fmt.Sprint(fi, " ", line, " ", r.ID, " ", r.Addr, " ", r.Time.Unix(), " ", r.Fields)
+	}
+	run := func(lend bool) (all []string, owned []kept) {
+		g, err := NewGroup(groupFilters(t)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Lend = lend
+		if lends := []bool{g.Filters[0].lends, g.Filters[1].lends}; !slices.Equal(lends, []bool{false, true}) {
+			t.Fatalf("lends %v: sshd has sessions, the other filter none", lends)
+		}
+		var p Prepared
+		for s := 0; s < len(lines); s += 200 {
+			g.Prepare(lines[s:min(s+200, len(lines))], &p)
+			err := g.Match(&p, func(fi, i int, fs []Failure) {
+				for _, r := range fs {
+					text := format(fi, s+i, r)
+					all = append(all, text)
+					if fi == 1 && !lend {
+						owned = append(owned, kept{r, s + i, text})
+					}
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return all, owned
+	}
+	want, owned := run(false)
+	got, _ := run(true)
+	if len(want) < 500 || !slices.Equal(got, want) {
+		t.Fatalf("lent: %d failures, not lent: %d", len(got), len(want))
+	}
+	for _, k := range owned {
+		if text := format(1, k.line, k.f); text != k.text {
+			t.Fatalf("a failure not lent changed after its batch: %q, now %q", k.text, text)
+		}
+	}
+
+	flood, err := NewGroup(newFilter(t, config.Filter{FailRegex: []string{`^\s*Invalid request from <ADDR>\s*$`}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flood.Lend = true
+	batch := make([]string, 256)
+	for i := range batch {
+		batch[i] = fmt.Sprintf("2026-11-23 08:41:01.%06d Invalid request from 10.77.1.%d", i, 1+i%254)
+	}
+	var p Prepared
+	n := 0
+	count := func(_, _ int, fs []Failure) { n += len(fs) }
+	// Without PCRE2, Go's regexp allocates each match's offsets.
+	most := 0.0
+	if !pcre.Available {
+		most = float64(len(batch))
+	}
+	if allocs := testing.AllocsPerRun(20, func() {
+		flood.Prepare(batch, &p)
+		if err := flood.Match(&p, count); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs > most || n < 20*len(batch) {
+		t.Errorf("a lent batch of %d lines: %v allocations (at most %v), %d failures", len(batch), allocs, most, n)
+	}
 }

@@ -53,7 +53,11 @@ type hit struct {
 // a session is left lazy, its offsets kept in arena.
 func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena *[]int, when time.Time, noDate bool, regexes uint64) []hit {
 	buf := view
-	if buf == "" {
+	switch {
+	case buf != "":
+	case f.mem != nil:
+		buf = f.mem.Append(tl[0], tl[2], "\n")
+	default:
 		buf = tl[0] + tl[2] + "\n"
 	}
 	if len(f.Ignore) > 0 && len(f.Ignore) < len(f.Fail)-2 && f.ignored(buf) {
@@ -149,9 +153,9 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena 
 		}
 		h := hit{line: i, regex: r}
 		if view != "" {
-			h.fail, h.matched = keptFields(tl, view, pre, preRe, re, &m)
+			h.fail, h.matched = keptFields(tl, view, f.mem, pre, preRe, re, &m)
 		} else {
-			h.fail = groupFields(pre, preRe, re, &m, nil)
+			h.fail = groupFields(pre, preRe, re, &m, &lineCopy{a: f.mem})
 		}
 		hits = append(hits, h)
 		if !f.o.CheckAll {
@@ -271,6 +275,17 @@ const spanRoom = 64
 type lineCopy struct {
 	view, line string
 	cut, date  int // where the date was cut out of the view, and its length
+	// a, when not nil, is where the set and copies are made (see
+	// Filter.mem).
+	a *fields.Arena
+}
+
+// arena is where the fields are made: nil for the heap.
+func (c *lineCopy) arena() *fields.Arena {
+	if c == nil {
+		return nil
+	}
+	return c.a
 }
 
 // keep returns s as the failure keeps it: when s lies in the view, the
@@ -290,6 +305,8 @@ func (c *lineCopy) keep(s string) string {
 		return c.line[start:end]
 	case start >= c.cut && end < len(c.view):
 		return c.line[start+c.date : end+c.date]
+	case c.a != nil:
+		return c.a.Text(s)
 	}
 	return strings.Clone(s)
 }
@@ -299,7 +316,7 @@ func (c *lineCopy) keep(s string) string {
 // except its content; texts go through c (nil: kept as found).
 func groupFields(pre *Match, preRe, r *Regex, m *Match, c *lineCopy) *fields.Set {
 	if l := r.layoutFor(pre, preRe); l != nil {
-		return l.fields.Build(l.room, func(i int) (string, bool) {
+		return l.fields.Build(c.arena(), l.room, func(i int) (string, bool) {
 			g, mm := l.src[i], m
 			if g.pre {
 				mm = pre
@@ -308,7 +325,7 @@ func groupFields(pre *Match, preRe, r *Regex, m *Match, c *lineCopy) *fields.Set
 			return c.keep(s), ok
 		})
 	}
-	fail := fields.New(fieldsRoom(pre != nil, preRe, r))
+	fail := c.arena().New(fieldsRoom(pre != nil, preRe, r))
 	if pre != nil {
 		fillGroups(fail, preRe, pre, "content", c)
 	}
@@ -424,7 +441,7 @@ func (f *Filter) mergeHit(out []Failure, h *hit, tl tupleLine, when time.Time, a
 	}
 	matched := h.matched
 	if matched == "" {
-		matched = tl.matched()
+		matched = tl.matched(f.mem)
 	}
 	fail, session, stop := f.intoSession(h.fail, []string{matched})
 	if stop {
@@ -484,15 +501,15 @@ func (h *hit) build(re *Regex, tl tupleLine, arena []int) (*fields.Set, string) 
 	if h.preRe != nil {
 		pre = &Match{Buf: h.view, spans: arena[h.spans[0] : h.spans[0]+h.spans[1]], re: h.preRe}
 	}
-	return keptFields(tl, h.view, pre, h.preRe, re, &m)
+	return keptFields(tl, h.view, nil, pre, h.preRe, re, &m)
 }
 
 // keptFields are a match's groups (see groupFields) found in view, a
 // reused block's text of line tl, taken from one copy of the line, which
 // is also its matched line.
-func keptFields(tl tupleLine, view string, pre *Match, preRe, re *Regex, m *Match) (*fields.Set, string) {
-	matched := tl.matched()
-	c := lineCopy{view: view, line: matched, cut: len(tl[0]), date: len(tl[1])}
+func keptFields(tl tupleLine, view string, a *fields.Arena, pre *Match, preRe, re *Regex, m *Match) (*fields.Set, string) {
+	matched := tl.matched(a)
+	c := lineCopy{view: view, line: matched, cut: len(tl[0]), date: len(tl[1]), a: a}
 	return groupFields(pre, preRe, re, m, &c), matched
 }
 
@@ -504,7 +521,11 @@ func keptFields(tl tupleLine, view string, pre *Match, preRe, re *Regex, m *Matc
 func (f *Filter) intoSession(fail *fields.Set, matched []string) (_ *fields.Set, session, stop bool) {
 	mlfid, session := sessionID(fail)
 	if !session {
-		fail.SetList("matches", slices.Clone(matched))
+		if len(matched) == 1 {
+			fail.SetList("matches", fail.OneList(matched[0]))
+		} else {
+			fail.SetList("matches", slices.Clone(matched))
+		}
 		return fail, false, false
 	}
 	fail = f.mergeFailure(mlfid, fail, matched)
@@ -541,7 +562,7 @@ func (f *Filter) appendFailures(out []Failure, i int, fail *fields.Set, session 
 		fail = fail.Clone()
 	}
 	for _, id := range ids {
-		out = append(out, Failure{Regex: i, ID: id, Addr: addr, Host: host, Time: when, Fields: fail})
+		out = append(out, Failure{Regex: i, ID: id, Addr: addr, Host: host, Time: when, Fields: fail, Lent: f.mem != nil})
 	}
 	return out, false
 }

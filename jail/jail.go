@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,10 @@ type Failure struct {
 	Time    time.Time
 	Fields  *fields.Set
 	Matches []string
+	// Lent marks a failure whose texts and fields are borrowed, valid only
+	// during Add (filter.Group.Lend): the jail keeps copies. Otherwise it
+	// keeps them as they are.
+	Lent bool
 }
 
 // Ticket is a ban handed to the actions.
@@ -296,9 +301,9 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 				continue
 			}
 		}
-		ff := failtable.Failure{Time: seconds(f.Time), Fields: f.Fields, Matches: f.Matches}
+		ff := failtable.Failure{Time: seconds(f.Time), Fields: f.Fields, Matches: f.Matches, Lent: f.Lent}
 		if !a.IsValid() {
-			if e, ban := j.other.Add(f.ID, ff); ban {
+			if e, ban := j.other.Add(strings.Clone(f.ID), ff); ban {
 				b.bans = append(b.bans, pending{i, netip.Addr{}, e})
 			}
 			continue
@@ -366,7 +371,7 @@ func (j *Jail) add(a netip.Addr, id string, f failtable.Failure) (failtable.Entr
 	if a.IsValid() {
 		return j.addrs.Add(a, f)
 	}
-	return j.other.Add(id, f)
+	return j.other.Add(strings.Clone(id), f) // the table may keep it
 }
 
 // observe is fail2ban's observer for known-bad ids: a failure of an id
@@ -427,6 +432,9 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 		}
 		return nil
 	}
+	// The id may be borrowed (see Failure): the ban keeps a copy.
+	id = strings.Clone(id)
+	tk.ID = id
 	tk.Seen = banStart(tk.Time, now)
 	if e.Data != nil {
 		tk.Fields, tk.Matches = e.Data.Fields, e.Data.Matches

@@ -11,9 +11,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/f2bx/f2bx/clock"
 	"github.com/f2bx/f2bx/config"
+	"github.com/f2bx/f2bx/filter/fields"
 	"github.com/f2bx/f2bx/jail/bantime"
 	"github.com/f2bx/f2bx/jail/ignore"
 	"github.com/f2bx/f2bx/jail/schedule"
@@ -550,5 +552,41 @@ func TestBanStart(t *testing.T) {
 		if got := banStart(c.last, c.now); got != c.want {
 			t.Errorf("banStart(%v, %v) = %v, want %v", c.last, c.now, got, c.want)
 		}
+	}
+}
+
+// Add copies what the jail keeps of a lent failure (filter.Group.Lend:
+// from a batch's memory, which the next batch overwrites). The ban's id,
+// fields and matched lines, of an address and of another id, are as they
+// were when added.
+func TestAddCopiesBorrowedFailures(t *testing.T) {
+	h := newHarness(t, Config{MaxRetry: 2, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute, MaxMatches: 2}, nil)
+	mem := make([]byte, 64)
+	lend := func(s string) string { // s in mem, overwritten by the next lend
+		n := copy(mem, s)
+		return unsafe.String(&mem[0], n)
+	}
+	for _, id := range []string{"192.0.2.9", "host-7"} {
+		for i := range 2 {
+			line := lend(fmt.Sprintf("%d user root%d from %s", i, i, id))
+			f := fields.New(2)
+			f.SetText("user", line[7:12])
+			f.SetList("matches", f.OneList(line))
+			fl := Failure{Lent: true, ID: line[len(line)-len(id):], Time: t0.Add(time.Duration(i-10) * time.Second), Fields: f, Matches: f.Strings("matches")}
+			if a, err := netip.ParseAddr(id); err == nil {
+				fl.Addr = a
+			}
+			h.jail.Add(h.ctx, []Failure{fl})
+			lend(strings.Repeat("#", len(mem)))
+		}
+		h.expect("ban " + id)
+		tk, ok := h.jail.Banned(id)
+		if !ok || tk.ID != id || tk.Fields.Str("user") != "root0" ||
+			!reflect.DeepEqual(tk.Matches, []string{"0 user root0 from " + id, "1 user root1 from " + id}) {
+			t.Fatalf("ban of %s kept borrowed memory: found %v, ticket %+v", id, ok, tk)
+		}
+	}
+	if st := h.jail.Status(); !reflect.DeepEqual(st.Banned, []string{"192.0.2.9", "host-7"}) {
+		t.Fatalf("banned %q", st.Banned)
 	}
 }

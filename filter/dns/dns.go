@@ -8,6 +8,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -85,6 +86,7 @@ func (r *Resolver) Resolve(host string) []string {
 		return e.addrs
 	}
 	r.mu.Unlock()
+	host = strings.Clone(host) // kept in the cache; the caller's may be borrowed
 	select {
 	case r.inflight <- struct{}{}:
 	default:

@@ -369,11 +369,12 @@ func NewLayout(keys []string) *Layout {
 	return l
 }
 
-// Build returns a new set with room for n fields (as New; at least the
-// layout's) holding the layout's keys in order: value(i) gives key i's
-// text, or false for None. It equals setting each key in turn.
-func (l *Layout) Build(n int, value func(i int) (string, bool)) *Set {
-	f := New(max(n, len(l.keys)))
+// Build returns a new set, from arena a (nil: the heap), with room for n
+// fields (as New; at least the layout's) holding the layout's keys in
+// order: value(i) gives key i's text, or false for None. It equals
+// setting each key in turn.
+func (l *Layout) Build(a *Arena, n int, value func(i int) (string, bool)) *Set {
+	f := a.New(max(n, len(l.keys)))
 	f.e = f.e[:len(l.keys)]
 	for i, k := range l.keys {
 		if s, ok := value(i); ok {

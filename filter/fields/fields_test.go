@@ -198,8 +198,9 @@ func TestOneListSharesNoRoom(t *testing.T) {
 	}
 }
 
-// A set built on a layout is the set that setting each key in turn makes:
-// same fields in the same order, same lookups, and it grows as one.
+// A set built on a layout, from the heap or an arena, is the set that
+// setting each key in turn makes: same fields in the same order, same
+// lookups, and it grows as one.
 func TestLayoutBuildsAsSets(t *testing.T) {
 	keys := []string{"mlfid", "user", "ip4", "ip6", "dns", "fid", "a", "b", "c"}
 	r := rand.New(rand.NewPCG(3, 4))
@@ -213,7 +214,11 @@ func TestLayoutBuildsAsSets(t *testing.T) {
 			vals[i], oks[i] = fmt.Sprint("v", r.IntN(3)), r.IntN(3) > 0
 		}
 		room := r.IntN(12)
-		got := NewLayout(ks).Build(room, func(i int) (string, bool) { return vals[i], oks[i] })
+		var a *Arena // every other round, the set comes from an arena
+		if round%2 == 1 {
+			a = new(Arena)
+		}
+		got := NewLayout(ks).Build(a, room, func(i int) (string, bool) { return vals[i], oks[i] })
 		want := New(room)
 		for i, k := range ks {
 			if oks[i] {

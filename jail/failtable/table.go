@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -47,6 +48,9 @@ type Failure struct {
 	// Data of the first failure stays with the entry; matches accumulate.
 	Fields  *fields.Set
 	Matches []string
+	// Lent marks Fields and Matches borrowed (a filter's batch memory,
+	// filter.Group.Lend): the table keeps copies.
+	Lent bool
 	// Observed marks an extra count for a known-bad address: it only raises
 	// the count of an entry that is already there.
 	Observed bool
@@ -386,9 +390,13 @@ func (s *shard[K]) add(k K, h uint32, f *Failure, r rules) (e Entry, ban bool) {
 		e := &s.at(i).e
 		*e = Entry{First: f.Time, Last: f.Time, Retry: count, Failures: 1}
 		if f.Fields != nil || (r.maxMatches > 0 && len(f.Matches) > 0) {
-			e.Data = newData(f.Fields, r.maxMatches)
+			fs := f.Fields
+			if f.Lent {
+				fs = fs.Own()
+			}
+			e.Data = newData(fs, r.maxMatches)
 			if r.maxMatches > 0 {
-				e.Data.Matches = lastN(append(e.Data.Matches, f.Matches...), r.maxMatches)
+				e.Data.Matches = lastN(appendMatches(e.Data.Matches, f), r.maxMatches)
 			}
 		}
 	} else {
@@ -400,7 +408,7 @@ func (s *shard[K]) add(k K, h uint32, f *Failure, r rules) (e Entry, ban bool) {
 			if e.Data == nil {
 				e.Data = newData(nil, r.maxMatches)
 			}
-			e.Data.Matches = lastN(append(e.Data.Matches, f.Matches...), r.maxMatches)
+			e.Data.Matches = lastN(appendMatches(e.Data.Matches, f), r.maxMatches)
 		} else if r.maxMatches == 0 && e.Data != nil {
 			e.Data.Matches = nil
 		}
@@ -448,6 +456,18 @@ func newData(f *fields.Set, maxMatches int) *Data {
 // dataRoom is the matched lines an entry's data holds in its own
 // allocation: maxretry's default and more.
 const dataRoom = 5
+
+// appendMatches appends f's matched lines to m, copies of them when they
+// are lent.
+func appendMatches(m []string, f *Failure) []string {
+	if !f.Lent {
+		return append(m, f.Matches...)
+	}
+	for _, l := range f.Matches {
+		m = append(m, strings.Clone(l))
+	}
+	return m
+}
 
 func lastN(m []string, n int) []string {
 	if len(m) > n {
