@@ -306,7 +306,7 @@ func (d *Detector) cachedTime(i int, text string, fv *fields) (time.Time, error)
 	c := &d.cache
 	byFields := d.Templates[i].kind == kindPattern
 	if c.populated && c.tmpl == i && c.sec == sec {
-		if c.text == text || byFields && c.fields == [fValue]string(fv[:fValue]) {
+		if c.text == text || byFields && sameFields(&c.fields, fv) {
 			return c.t, c.err
 		}
 	}
@@ -316,6 +316,21 @@ func (d *Detector) cachedTime(i int, text string, fv *fields) (time.Time, error)
 		c.fields = [fValue]string(fv[:fValue])
 	}
 	return t, err
+}
+
+// sameFields reports whether a's fields equal fv's: lengths first, most
+// being empty in both.
+func sameFields(a *[fValue]string, fv *fields) bool {
+	for k := range fValue {
+		x, y := a[k], fv[k]
+		if len(x) != len(y) {
+			return false
+		}
+		if len(x) > 0 && x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *Detector) templateTime(t *Template, fv *fields) (time.Time, error) {

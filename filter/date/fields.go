@@ -8,7 +8,6 @@ package date
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 )
@@ -90,24 +89,39 @@ var codeRE = regexp.MustCompile(`%(%|Ex[YyZzdmHkMSl]|[aAbBdfGHIjklmMpSuUVwWxXyYz
 // first (fail2ban: 2000, fail2ban-regex: 1969) to three years after now, so
 // that %ExY accepts no implausible year.
 func centuries(now time.Time, first int) string {
-	var list []string
-	for k := range centurySet(now, first) {
-		list = append(list, k)
+	var list []string // in order
+	set := centurySet(now, first)
+	for n := range 1000 {
+		if set[n/64]&(1<<(n%64)) != 0 {
+			list = append(list, fmt.Sprintf("%03d", n))
+		}
 	}
-	sort.Strings(list)
 	return "(?:" + strings.Join(list, "|") + ")"
 }
 
 // centurySet is the set of first three digits centuries alternates.
-func centurySet(now time.Time, first int) map[string]bool {
-	set := map[string]bool{}
-	add := func(y int) { set[fmt.Sprintf("%04d", y)[:3]] = true }
+func centurySet(now time.Time, first int) *yearPrefixes {
+	set := new(yearPrefixes)
+	add := func(y int) { set[y/10/64] |= 1 << (y / 10 % 64) }
 	add(now.Year() - 1)
 	add(now.Year() + 3)
 	for y := first; y <= now.Year()+1; y += 3 {
 		add(y)
 	}
 	return set
+}
+
+// yearPrefixes is a set of three-digit year prefixes ("202" for the
+// 2020s), one bit each.
+type yearPrefixes [1000/64 + 1]uint64
+
+// has reports whether the set holds the first three bytes of s (digits).
+func (c *yearPrefixes) has(s string) bool {
+	if len(s) < 3 || !isDigit(s[0]) || !isDigit(s[1]) || !isDigit(s[2]) {
+		return false
+	}
+	n := int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0')
+	return c[n/64]&(1<<(n%64)) != 0
 }
 
 // tzAbbrRE is fail2ban's time zone abbreviation.

@@ -1,5 +1,7 @@
 package date
 
+import "unsafe"
+
 // isoPattern is the default template of lines that start with an ISO 8601
 // date: "2005-08-14 11:22:33", with "/" or "." between the date's parts,
 // "T" or one or two spaces before the time, a fraction and a zone.
@@ -11,10 +13,24 @@ const isoPattern = `{^LN-BEG}%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?
 // characters whose class differs between Python's Unicode regexes and
 // ASCII (non-ASCII, control characters in the zone's \s*).
 type isoMatcher struct {
-	years map[string]bool // first three digits %ExY accepts
+	years *yearPrefixes // first three digits %ExY accepts
 	line  string
 	fv    *fields
 	bail  bool
+	// fractions counts the calls of fraction in one match.
+	fractions int
+	// memo is the last match up to its seconds: the date from the start
+	// of the line to q (where the fraction may begin) and its fields. The
+	// steps before the fraction look at no byte past q, so a line with the
+	// same bytes up to q, included, goes the same way up to the fraction;
+	// when that match reached the fraction once only (no earlier
+	// alternative got there and failed on what follows), its result is the
+	// fraction's and zone's on the new line, if they match.
+	memo struct {
+		line string
+		k, q int
+		fv   fields
+	}
 }
 
 func (m *isoMatcher) fresh() fastMatcher { return &isoMatcher{years: m.years} }
@@ -26,21 +42,47 @@ func (m *isoMatcher) match(line string, fv *fields) (start, end int, ok, bail bo
 		return 0, 0, false, true
 	}
 	m.line, m.fv, m.bail = line, fv, false
+	if mm := &m.memo; mm.q > 0 && len(line) > mm.q && len(mm.line) > mm.q && line[:mm.q+1] == mm.line[:mm.q+1] {
+		*fv = mm.fv
+		if e, ok := m.fraction(mm.q); ok && !m.bail {
+			return mm.k, e, true, false
+		}
+		m.bail = false
+	}
 	k, ok := lineStart(line)
 	if !ok {
 		return 0, 0, false, false
 	}
 	*fv = fields{}
+	m.fractions = 0
 	if e, ok := m.year(k); ok {
+		m.remember(k)
 		return k, e, true, m.bail
 	}
 	return 0, 0, false, m.bail
 }
 
+// remember keeps a match that started at k as the memo, when it reached
+// the fraction only once and the regex need not decide.
+func (m *isoMatcher) remember(k int) {
+	mm := &m.memo
+	mm.q = 0
+	if m.fractions != 1 || m.bail {
+		return
+	}
+	s := m.fv[fS]
+	q := int(uintptr(unsafe.Pointer(unsafe.StringData(s)))-uintptr(unsafe.Pointer(unsafe.StringData(m.line)))) + len(s)
+	if s == "" || q <= k || q >= len(m.line) {
+		return
+	}
+	mm.line, mm.k, mm.q, mm.fv = m.line, k, q, *m.fv
+	mm.fv[fz] = ""
+}
+
 // year: a century %ExY accepts and a digit, then the separator.
 func (m *isoMatcher) year(p int) (int, bool) {
 	l := m.line
-	if p+5 > len(l) || !m.years[l[p:p+3]] || !isDigit(l[p+3]) {
+	if p+5 > len(l) || !m.years.has(l[p:p+3]) || !isDigit(l[p+3]) {
 		return 0, false
 	}
 	sep := l[p+4]
@@ -116,6 +158,7 @@ func (m *isoMatcher) hour(p int) (int, bool) {
 
 // fraction: (?:[.,][0-9]{1,6})?, greedy (fail2ban ignores its value).
 func (m *isoMatcher) fraction(p int) (int, bool) {
+	m.fractions++
 	l := m.line
 	if p < len(l) && (l[p] == '.' || l[p] == ',') {
 		n := 0

@@ -1,6 +1,7 @@
 package date
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,48 @@ func TestISOMatcherAgreesWithRegex(t *testing.T) {
 }
 
 func FuzzISOMatcher(f *testing.F) { fuzzAgainstRegex(f, isoTemplate(f), isoLines) }
+
+// A line that starts as the last one did up to its seconds takes the last
+// match's date up to there (the matcher's memo) only when the regex
+// agrees: every line after every other, with variants that differ just
+// after the seconds.
+func TestISOMatcherMemo(t *testing.T) {
+	tp := isoTemplate(t)
+	lines := slices.Clone(isoLines)
+	for _, base := range []string{"2005-08-14 11:22:33", "2005-8-4 1:2:3", "2005-08-14T11:22:3"} {
+		for _, tail := range []string{".123456 x", ".654321 x", ".1234567", ".12 +0200", ",5 UTC", "4 x", "4.5", "x", "", " ", "Z", " +02:00 x", ".", ".x", "_a", "é"} {
+			lines = append(lines, base+tail)
+		}
+	}
+	im := tp.fast.(*isoMatcher)
+	hits := 0
+	for _, a := range lines {
+		for _, b := range lines {
+			im.memo.q = 0
+			var g fields
+			tp.match(a, &g)
+			if im.memo.q > 0 && len(b) > im.memo.q && b[:im.memo.q+1] == a[:im.memo.q+1] {
+				hits++
+			}
+			sameAsRegex(t, tp, b)
+		}
+	}
+	if hits < 100 {
+		t.Fatalf("only %d pairs tried the memo", hits)
+	}
+}
+
+func FuzzISOMatcherMemo(f *testing.F) {
+	f.Add("2005-08-14 11:22:33.123456 x", "2005-08-14 11:22:33.654321+0200")
+	f.Add("2005-8-4 1:2:3.5 x", "2005-8-4 1:2:34 x")
+	tp := isoTemplate(f)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		tp.fast.(*isoMatcher).memo.q = 0
+		var g fields
+		tp.match(a, &g)
+		sameAsRegex(t, tp, b)
+	})
+}
 
 // Dates that differ only in the fraction share the cached time; any
 // other field, the zone included, gives its own.

@@ -9,7 +9,7 @@ const syslogPattern = `{^LN-BEG}(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`
 // backtracking engine would; on any non-ASCII character it gives up and
 // the caller uses the regex (the regex's \d and \w are Unicode-aware).
 type syslogMatcher struct {
-	years map[string]bool // first three digits %ExY accepts
+	years *yearPrefixes // first three digits %ExY accepts
 	line  string
 	fv    *fields
 	bail  bool
@@ -197,7 +197,7 @@ func (m *syslogMatcher) fraction(p int) (int, bool) {
 // year: (?: %ExY)?, greedy, then the end of the date.
 func (m *syslogMatcher) year(p int) (int, bool) {
 	l := m.line
-	if p+5 <= len(l) && l[p] == ' ' && m.years[l[p+1:p+4]] && isDigit(l[p+4]) {
+	if p+5 <= len(l) && l[p] == ' ' && m.years.has(l[p+1:p+4]) && isDigit(l[p+4]) {
 		if m.after(p + 5) {
 			m.fv[fY] = l[p+1 : p+5]
 			return p + 5, true
