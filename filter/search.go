@@ -118,6 +118,16 @@ func (f *Filter) searchLine(hits []hit, i int, tl tupleLine, view string, arena 
 				text = buf[start:end] + "\n"
 			}
 		}
+	default:
+		// No prefregex: the block's batch may have searched the line's
+		// first candidate failregex already.
+		if view != "" && i < len(f.batchJob) && f.batchJob[i] > 0 {
+			job := int(f.batchJob[i]) - 1
+			if loc, ok := f.batch.Found(job, f.spans[1]); ok {
+				first = f.batch.Regex(job)
+				firstMatch = Match{Buf: text, spans: loc, re: f.Fail[first]}
+			}
+		}
 	}
 	for r, re := range f.Fail {
 		if r < 64 && regexes&(1<<r) == 0 {
@@ -233,20 +243,27 @@ func (f *Filter) headOnJIT() bool {
 // searchLine will search in the block: lines whose mask in sc.cand (at
 // k, every stride) is not 0 and, unless same is nil, for which same says
 // so. It records in f.batchJob where each line's result is; searchLine
-// then takes it instead of calling searchAfterHead's FindAfter.
+// then takes it instead of calling searchAfterHead's FindAfter. A filter
+// without a prefregex has its lines' first candidate failregex searched
+// so (a call into C a block, not a line).
 func (f *Filter) batchHeads(sc *partScan, k, stride, n int, same func(i int) bool) {
 	f.batchJob = f.batchJob[:0]
-	if f.maxLines != 1 || !f.headOnJIT() {
+	headless := f.Pref == nil
+	if f.maxLines != 1 || !headless && !f.headOnJIT() {
 		return
 	}
 	if f.batch == nil {
 		res := make([]*pcre.Regexp, len(f.Fail))
 		for r, re := range f.Fail {
-			if f.headRuns(re) {
+			if headless && re.jit != nil && re.re2 != nil || !headless && f.headRuns(re) {
 				res[r] = re.jit
 			}
 		}
-		f.batch = pcre.NewBatch(f.prefHead.jit, res)
+		var head *pcre.Regexp
+		if !headless {
+			head = f.prefHead.jit
+		}
+		f.batch = pcre.NewBatch(head, res)
 	}
 	f.batch.Reset()
 	f.batchJob = slices.Grow(f.batchJob, n)[:n]

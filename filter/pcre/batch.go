@@ -22,8 +22,9 @@ import (
 
 // Batch is FindAfter over many lines of one block in one call into C:
 // one head (a prefregex's) and, per line, one of several regexes. Add
-// the lines, Run, then read each line's Result. A Batch is not safe for
-// concurrent use.
+// the lines, Run, then read each line's Result. A Batch without a head
+// is FindInto over many lines: read each line's Found. A Batch is not
+// safe for concurrent use.
 type Batch struct {
 	head   *Regexp
 	res    []*Regexp
@@ -36,10 +37,13 @@ type Batch struct {
 	sc     *scratch
 }
 
-// NewBatch returns a Batch of head then one of res (nil entries: regexes
-// a line cannot be added with).
+// NewBatch returns a Batch of head (nil: none) then one of res (nil
+// entries: regexes a line cannot be added with).
 func NewBatch(head *Regexp, res []*Regexp) *Batch {
-	b := &Batch{head: head, res: res, codes: make([]*C.pcre2_code, len(res)), ns: make([]int32, len(res)), hn: head.groups + 1}
+	b := &Batch{head: head, res: res, codes: make([]*C.pcre2_code, len(res)), ns: make([]int32, len(res))}
+	if head != nil {
+		b.hn = head.groups + 1
+	}
 	maxN := 1
 	for i, re := range res {
 		if re != nil {
@@ -80,7 +84,11 @@ func (b *Batch) Run(block []byte) {
 		b.out = make([]int64, n*b.stride)
 	}
 	b.out = b.out[:n*b.stride]
-	C.f2bx_match_batch(b.head.code, &b.codes[0], (*C.int32_t)(unsafe.Pointer(&b.ns[0])), b.sc.md, b.sc.mc,
+	var head *C.pcre2_code
+	if b.head != nil {
+		head = b.head.code
+	}
+	C.f2bx_match_batch(head, &b.codes[0], (*C.int32_t)(unsafe.Pointer(&b.ns[0])), b.sc.md, b.sc.mc,
 		(*C.char)(unsafe.Pointer(unsafe.SliceData(block))), (*C.int64_t)(unsafe.Pointer(&b.jobs[0])), C.int(n), C.int(b.hn),
 		(*C.int64_t)(unsafe.Pointer(&b.out[0])), C.int(b.stride))
 	runtime.KeepAlive(b.head)
@@ -89,12 +97,29 @@ func (b *Batch) Run(block []byte) {
 
 // Result is what FindAfter would have returned for job's line (after
 // Run), with Head and Rest in hdst's and dst's memory when they have
-// room.
+// room. A Batch without a head has no Result.
 func (b *Batch) Result(job int, hdst, dst []int) (After, bool) {
 	o := b.out[job*b.stride : (job+1)*b.stride]
-	if o[0] == math.MinInt64 {
+	if o[0] == math.MinInt64 || b.head == nil {
 		return After{}, false
 	}
 	n := int(b.ns[b.jobs[3*job+2]])
 	return after(C.int(o[0]), C.int(o[1]), o[4:4+2*b.hn], o[4+2*b.hn:4+2*b.hn+2*n], o[2], o[3], hdst, dst)
+}
+
+// Found is what FindInto would have returned for job's line (after Run)
+// in a Batch without a head, loc in dst's memory when it has room: ok is
+// false when the batch could not answer (a "\n" inside the line, a
+// limit: ask FindInto).
+func (b *Batch) Found(job int, dst []int) (loc []int, ok bool) {
+	o := b.out[job*b.stride : (job+1)*b.stride]
+	switch {
+	case b.head != nil || o[0] == math.MinInt64:
+		return nil, false
+	case o[1] > 0:
+		return copyLoc(dst, o[4:4+2*int(b.ns[b.jobs[3*job+2]])]), true
+	case o[1] == C.PCRE2_ERROR_NOMATCH:
+		return nil, true
+	}
+	return nil, false
 }

@@ -70,3 +70,64 @@ func TestBatchAgreesWithFindAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchWithoutHeadAgreesWithFind: a Batch without a head finds on
+// each line what FindInto finds on it alone.
+func TestBatchWithoutHeadAgreesWithFind(t *testing.T) {
+	res := []*Regexp{
+		mustCompile(t, `^\s*Invalid request from (?P<ip4>(?:\d{1,3}\.){3}\d{1,3})\s*(?m:$)`),
+		nil,
+		mustCompile(t, `from (\S+)(?: port (\d+))?`),
+	}
+	pieces := []string{"Invalid request from ", "10.9.9.9", " port 22", "é", "x", " ", "\n", "\xff"}
+	r := rand.New(rand.NewSource(2))
+	b := NewBatch(nil, res)
+	answered := 0
+	for round := range 200 {
+		b.Reset()
+		var block []byte
+		type line struct {
+			s       string
+			re, job int
+			added   bool
+		}
+		var lines []line
+		for range 1 + r.Intn(40) {
+			var sb strings.Builder
+			for range r.Intn(5) {
+				sb.WriteString(pieces[r.Intn(len(pieces))])
+			}
+			sb.WriteString("\n")
+			l := line{s: sb.String(), re: r.Intn(len(res))}
+			l.job, l.added = b.Add(l.s, len(block), l.re)
+			block = append(block, l.s...)
+			lines = append(lines, l)
+		}
+		b.Run(block)
+		for _, l := range lines {
+			if !l.added {
+				continue
+			}
+			got, ok := b.Found(l.job, nil)
+			if _, rok := b.Result(l.job, nil, nil); rok {
+				t.Fatal("a batch without a head has a Result")
+			}
+			if strings.IndexByte(l.s, '\n') != len(l.s)-1 {
+				if ok {
+					t.Errorf("round %d: %q (a \"\\n\" inside) answered: %v", round, l.s, got)
+				}
+				continue
+			}
+			want, wok := res[l.re].FindInto(l.s, nil)
+			if ok != wok || !reflect.DeepEqual(got, want) {
+				t.Errorf("round %d: %q regex %d: %v %v, want %v %v", round, l.s, l.re, got, ok, want, wok)
+			}
+			if ok && got != nil {
+				answered++
+			}
+		}
+	}
+	if answered < 50 {
+		t.Fatalf("only %d matches found", answered)
+	}
+}

@@ -66,3 +66,6 @@ func (b *Batch) Run([]byte) {}
 
 // Result never answers without PCRE2.
 func (b *Batch) Result(int, []int, []int) (After, bool) { return After{}, false }
+
+// Found never answers without PCRE2.
+func (b *Batch) Found(int, []int) ([]int, bool) { return nil, false }

@@ -72,6 +72,8 @@ static int f2bx_match_after(pcre2_code *head, pcre2_code *re, pcre2_match_data *
 // results go to out[j*stride...]: head's result, re's, the rest's start
 // and end, head's offsets (hn groups), then re's. A line holding a "\n"
 // before its end is left to the caller: head's result is F2BX_NOT_RUN.
+// Without a head (NULL), re runs on the whole line (f2bx_match): head's
+// result is 1, re's offsets follow head's (hn is 0).
 #define F2BX_NOT_RUN INT64_MIN
 void f2bx_match_batch(pcre2_code *head, pcre2_code **res, const int32_t *ns, pcre2_match_data *md,
 		pcre2_match_context *mc, const char *block, const int64_t *jobs, int njobs, int hn, int64_t *out, int stride) {
@@ -82,6 +84,13 @@ void f2bx_match_batch(pcre2_code *head, pcre2_code **res, const int32_t *ns, pcr
 		int64_t *o = out + (size_t)j * stride;
 		if (len == 0 || memchr(s, '\n', len) != s + len - 1) {
 			o[0] = F2BX_NOT_RUN;
+			continue;
+		}
+		if (head == NULL) {
+			o[0] = 1;
+			o[1] = f2bx_match(res[r], md, mc, s, len, o + 4, ns[r]);
+			o[2] = 0;
+			o[3] = (int64_t)len;
 			continue;
 		}
 		o[0] = f2bx_match_after(head, res[r], md, mc, s, len, 1, o + 4, hn, o + 4 + 2*hn, ns[r], o + 1);
