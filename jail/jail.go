@@ -324,7 +324,7 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 		}
 	}
 	for _, p := range b.bans {
-		if tk := j.ban(ctx, fs[p.i].ID, p.addr, p.e); tk != nil {
+		if tk := j.ban(ctx, fs[p.i].ID, p.addr, p.e, &b.done); tk != nil {
 			b.queued = append(b.queued, tk)
 		}
 	}
@@ -334,6 +334,9 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 		// out now, not after the caller's next batch of lines.
 		runtime.Gosched()
 	}
+	j.record(ctx, b.done)
+	clear(b.done)
+	b.done = b.done[:0]
 	clear(b.fails) // drop the fields and matches the pool would keep
 	clear(b.queued)
 	b.queued = b.queued[:0]
@@ -352,6 +355,7 @@ type addBatch struct {
 	idx    []int
 	bans   []pending
 	queued []*Ticket
+	done   []Ticket // the new bans as decided, for record
 }
 
 var addPool = sync.Pool{New: func() any { return new(addBatch) }}
@@ -401,8 +405,9 @@ func (j *Jail) banTime() float64 {
 
 // ban turns an entry that reached maxretry into a ban (addr: the id
 // parsed, when it is an address) and returns its ticket for queue; nil
-// when there is no new ban.
-func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.Entry) *Ticket {
+// when there is no new ban. A new ban is appended to done, for record
+// once queued.
+func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.Entry, done *[]Ticket) *Ticket {
 	tk := Ticket{Jail: j.cfg.Name, ID: id, Addr: addr, Time: e.Last, BanTime: j.banTime(), Count: 1, Failures: int(e.Failures)}
 	now := seconds(j.d.Clock.Now())
 	if tk.BanTime >= 0 && tk.Time+tk.BanTime < now {
@@ -446,18 +451,27 @@ func (j *Jail) ban(ctx context.Context, id string, addr netip.Addr, e failtable.
 		}
 	}
 	ptk := &tk
+	*done = append(*done, tk) // as decided: a later failure may prolong ptk
 	sh.m[id] = ptk
 	j.banned.total.Add(1)
 	if end, ok := tk.End(); ok {
 		j.d.Scheduler.Set(Key{j.cfg.Name, id}, end)
 	}
 	sh.mu.Unlock()
-	j.d.History.Record(j.cfg.Name, id, int64(math.Round(tk.Time)), tk.BanTime, tk.Count)
-	if j.d.Store != nil {
-		j.d.Store.AddBan(j.storeBan(ptk))
-	}
-	j.log.Log(ctx, levelNotice, "Ban", "id", id, "bantime", tk.BanTime, "bancount", tk.Count)
 	return ptk
+}
+
+// record notes new bans, once queued for the actions (enforcement goes
+// first): in the history of bans, in the database, and in the log.
+func (j *Jail) record(ctx context.Context, done []Ticket) {
+	for i := range done {
+		tk := &done[i]
+		j.d.History.Record(j.cfg.Name, tk.ID, int64(math.Round(tk.Time)), tk.BanTime, tk.Count)
+		if j.d.Store != nil {
+			j.d.Store.AddBan(j.storeBan(tk))
+		}
+		j.log.Log(ctx, levelNotice, "Ban", "id", tk.ID, "bantime", tk.BanTime, "bancount", tk.Count)
+	}
 }
 
 // banStart is when a new ban's time runs from (Ticket.Seen): now, when
@@ -510,6 +524,7 @@ func (j *Jail) BanManually(ctx context.Context, ids []string) error {
 	var errs []error
 	now := seconds(j.d.Clock.Now())
 	var queued []*Ticket
+	var done []Ticket
 	for _, id := range ids {
 		a, err := netip.ParseAddr(id)
 		if err == nil {
@@ -525,12 +540,13 @@ func (j *Jail) BanManually(ctx context.Context, ids []string) error {
 			}
 		}
 		if e, ban := j.add(a, id, failtable.Failure{Time: now, Count: j.MaxRetry()}); ban {
-			if tk := j.ban(ctx, id, a, e); tk != nil {
+			if tk := j.ban(ctx, id, a, e, &done); tk != nil {
 				queued = append(queued, tk)
 			}
 		}
 	}
 	j.queue(ctx, j.bans, queued)
+	j.record(ctx, done)
 	return errors.Join(errs...)
 }
 

@@ -243,8 +243,21 @@ func batchPut[K any](m *ebpf.Map, keys []K, vals []bpf.XdpBanInfo) error {
 		wg.Wait()
 		return errors.Join(errs...)
 	}
-	return batchOnce(m, keys, vals)
+	// In growing pieces: the first bans of a burst reach the map after one
+	// piece's update, not the whole burst's (128 keys take 70–300 µs
+	// here), at the cost of a few more calls.
+	var errs []error
+	for n := firstPiece; len(keys) > 0; n *= 2 {
+		k := min(n, len(keys))
+		errs = append(errs, batchOnce(m, keys[:k:k], vals[:k:k]))
+		keys, vals = keys[k:], vals[k:]
+	}
+	return errors.Join(errs...)
 }
+
+// firstPiece is the size of batchPut's first piece; each next one is
+// twice the last.
+const firstPiece = 16
 
 func batchOnce[K any](m *ebpf.Map, keys []K, vals []bpf.XdpBanInfo) error {
 	_, err := m.BatchUpdate(keys, vals, nil)

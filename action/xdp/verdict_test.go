@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"testing"
@@ -283,12 +284,18 @@ func TestEndedBanPasses(t *testing.T) {
 	}
 }
 
-// TestLargeBatch bans more addresses than one writer takes (the batch is
-// split over the CPUs): every one is in the maps and dropped.
+// TestLargeBatch bans many addresses in one call, in growing pieces and
+// more than one writer takes (the batch is split over the CPUs): every
+// one is in the maps and dropped.
 func TestLargeBatch(t *testing.T) {
+	for _, n := range []int{1000, parallelBatch + 1000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) { testLargeBatch(t, n) })
+	}
+}
+
+func testLargeBatch(t *testing.T, n int) {
 	b := open(t)
 	now := time.Now()
-	n := parallelBatch + 1000
 	bans := make([]Ban, 0, n+10)
 	for i := range n {
 		a := netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)})
@@ -312,13 +319,13 @@ func TestLargeBatch(t *testing.T) {
 			t.Errorf("%v missing", bans[i].Prefix)
 		}
 	}
-	if got := run(t, b, udp("100.0.255.255")); got != xdpDrop {
-		t.Errorf("100.0.255.255: %d, want drop", got)
+	at := func(i int) string { return fmt.Sprintf("100.%d.%d.%d", byte(i>>16), byte(i>>8), byte(i)) }
+	for _, i := range []int{0, 15, 16, n / 2, n - 1} {
+		if got := run(t, b, udp(at(i))); got != xdpDrop {
+			t.Errorf("%s: %d, want drop", at(i), got)
+		}
 	}
-	if got := run(t, b, udp("100.1.3.231")); got != xdpDrop { // i = n-1
-		t.Errorf("100.1.3.231: %d, want drop", got)
-	}
-	if got := run(t, b, udp("100.1.3.232")); got != xdpPass {
-		t.Errorf("100.1.3.232 (not banned): %d, want pass", got)
+	if got := run(t, b, udp(at(n))); got != xdpPass {
+		t.Errorf("%s (not banned): %d, want pass", at(n), got)
 	}
 }
