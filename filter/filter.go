@@ -99,7 +99,10 @@ type Filter struct {
 	// mem, while a group that lends its failures (Group.Lend) searches or
 	// merges a batch, is the batch's arena: the fields and lines of this
 	// filter's failures are made there. Only a one-line filter without
-	// sessions lends (lends): a session keeps its fields past the batch.
+	// sessions lends (lends): a session's fields are its failures' too,
+	// and change with its later lines after the jail took them, as
+	// fail2ban's shared dict does, so they cannot be a copy the jail
+	// takes of a batch's memory.
 	mem   *fields.Arena
 	lends bool
 }
