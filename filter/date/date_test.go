@@ -223,11 +223,21 @@ func TestSyslogMatcherMemo(t *testing.T) {
 }
 
 func FuzzSyslogMatcherMemo(f *testing.F) {
-	f.Add("Aug 14 11:22:33 2005 host x: a", "Aug 14 11:22:33 20051host x: a")
-	f.Add("Aug 14 11:22:33.1 host x: aaaa", "Aug 14 11:22:33.1234567 2005 x")
 	tp := syslogTemplate(f)
+	fuzzMemoAgainstRegex(f, tp, func() { tp.fast.(*syslogMatcher).memo.end = 0 },
+		[2]string{"Aug 14 11:22:33 2005 host x: a", "Aug 14 11:22:33 20051host x: a"},
+		[2]string{"Aug 14 11:22:33.1 host x: aaaa", "Aug 14 11:22:33.1234567 2005 x"})
+}
+
+// fuzzMemoAgainstRegex fuzzes a hand-written matcher's memo: line a, then
+// line b, which must match as the regex matches it (forget empties the
+// memo before a).
+func fuzzMemoAgainstRegex(f *testing.F, tp *Template, forget func(), seeds ...[2]string) {
+	for _, s := range seeds {
+		f.Add(s[0], s[1])
+	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		tp.fast.(*syslogMatcher).memo.end = 0
+		forget()
 		var g fields
 		tp.match(a, &g)
 		sameAsRegex(t, tp, b)

@@ -9,6 +9,53 @@ import (
 	"testing"
 )
 
+// batchLine is a random line added to a Batch.
+type batchLine struct {
+	s       string
+	re, job int
+	added   bool
+}
+
+// addRandomLines resets b and adds 1 to 40 lines of up to most random
+// pieces each (and "\n"), each with a random regex of res; Add must refuse
+// exactly those with no regex or not valid UTF-8. It returns the block.
+func addRandomLines(t *testing.T, r *rand.Rand, b *Batch, res []*Regexp, pieces []string, most int) ([]byte, []batchLine) {
+	t.Helper()
+	b.Reset()
+	var block []byte
+	var lines []batchLine
+	for range 1 + r.Intn(40) {
+		var sb strings.Builder
+		for range r.Intn(most + 1) {
+			sb.WriteString(pieces[r.Intn(len(pieces))])
+		}
+		sb.WriteString("\n")
+		l := batchLine{s: sb.String(), re: r.Intn(len(res))}
+		l.job, l.added = b.Add(l.s, len(block), l.re)
+		block = append(block, l.s...)
+		if want := res[l.re] != nil && !strings.Contains(l.s, "\xff"); l.added != want {
+			t.Fatalf("Add(%q, regex %d) = %v", l.s, l.re, l.added)
+		}
+		lines = append(lines, l)
+	}
+	return block, lines
+}
+
+// agree checks a batch's answer for line l (got, ok) against find's on
+// the line alone; a line with a "\n" inside has no answer.
+func agree[T any](t *testing.T, round int, l batchLine, got T, ok bool, find func() (T, bool)) {
+	t.Helper()
+	if strings.IndexByte(l.s, '\n') != len(l.s)-1 {
+		if ok {
+			t.Errorf("round %d: %q (a \"\\n\" inside) answered: %+v", round, l.s, got)
+		}
+		return
+	}
+	if want, wok := find(); ok != wok || !reflect.DeepEqual(got, want) {
+		t.Errorf("round %d: %q regex %d: %+v %v, want %+v %v", round, l.s, l.re, got, ok, want, wok)
+	}
+}
+
 // TestBatchAgreesWithFindAfter adds random lines of one block to a Batch,
 // each with a random regex (of different group counts), and checks each
 // Result against FindAfter on the line alone.
@@ -25,29 +72,7 @@ func TestBatchAgreesWithFindAfter(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	b := NewBatch(head, res)
 	for round := range 50 {
-		b.Reset()
-		var block []byte
-		type line struct {
-			s         string
-			start, re int
-			job       int
-			added     bool
-		}
-		var lines []line
-		for range 1 + r.Intn(40) {
-			var sb strings.Builder
-			for range r.Intn(6) {
-				sb.WriteString(pieces[r.Intn(len(pieces))])
-			}
-			sb.WriteString("\n")
-			l := line{s: sb.String(), start: len(block), re: r.Intn(len(res))}
-			block = append(block, l.s...)
-			l.job, l.added = b.Add(l.s, l.start, l.re)
-			if want := res[l.re] != nil && !strings.Contains(l.s, "\xff"); l.added != want {
-				t.Fatalf("round %d: Add(%q, regex %d) = %v", round, l.s, l.re, l.added)
-			}
-			lines = append(lines, l)
-		}
+		block, lines := addRandomLines(t, r, b, res, pieces, 5)
 		b.Run(block)
 		for _, l := range lines {
 			if !l.added {
@@ -57,16 +82,7 @@ func TestBatchAgreesWithFindAfter(t *testing.T) {
 				t.Fatalf("round %d: job %d's regex %d, want %d", round, l.job, got, l.re)
 			}
 			got, ok := b.Result(l.job, nil, nil)
-			if strings.IndexByte(l.s, '\n') != len(l.s)-1 {
-				if ok {
-					t.Errorf("round %d: %q (a \"\\n\" inside) answered: %+v", round, l.s, got)
-				}
-				continue
-			}
-			want, wok := FindAfter(head, res[l.re], l.s, 1, nil, nil)
-			if ok != wok || !reflect.DeepEqual(got, want) {
-				t.Errorf("round %d: %q regex %d: %+v %v, want %+v %v", round, l.s, l.re, got, ok, want, wok)
-			}
+			agree(t, round, l, got, ok, func() (After, bool) { return FindAfter(head, res[l.re], l.s, 1, nil, nil) })
 		}
 	}
 }
@@ -84,25 +100,7 @@ func TestBatchWithoutHeadAgreesWithFind(t *testing.T) {
 	b := NewBatch(nil, res)
 	answered := 0
 	for round := range 200 {
-		b.Reset()
-		var block []byte
-		type line struct {
-			s       string
-			re, job int
-			added   bool
-		}
-		var lines []line
-		for range 1 + r.Intn(40) {
-			var sb strings.Builder
-			for range r.Intn(5) {
-				sb.WriteString(pieces[r.Intn(len(pieces))])
-			}
-			sb.WriteString("\n")
-			l := line{s: sb.String(), re: r.Intn(len(res))}
-			l.job, l.added = b.Add(l.s, len(block), l.re)
-			block = append(block, l.s...)
-			lines = append(lines, l)
-		}
+		block, lines := addRandomLines(t, r, b, res, pieces, 4)
 		b.Run(block)
 		for _, l := range lines {
 			if !l.added {
@@ -112,17 +110,8 @@ func TestBatchWithoutHeadAgreesWithFind(t *testing.T) {
 			if _, rok := b.Result(l.job, nil, nil); rok {
 				t.Fatal("a batch without a head has a Result")
 			}
-			if strings.IndexByte(l.s, '\n') != len(l.s)-1 {
-				if ok {
-					t.Errorf("round %d: %q (a \"\\n\" inside) answered: %v", round, l.s, got)
-				}
-				continue
-			}
-			want, wok := res[l.re].FindInto(l.s, nil)
-			if ok != wok || !reflect.DeepEqual(got, want) {
-				t.Errorf("round %d: %q regex %d: %v %v, want %v %v", round, l.s, l.re, got, ok, want, wok)
-			}
-			if ok && got != nil {
+			agree(t, round, l, got, ok, func() ([]int, bool) { return res[l.re].FindInto(l.s, nil) })
+			if ok && got != nil && strings.IndexByte(l.s, '\n') == len(l.s)-1 {
 				answered++
 			}
 		}
