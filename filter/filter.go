@@ -673,11 +673,15 @@ func normalizeAddr(s string, family, cidr int) (_ string, addr netip.Addr) {
 	if err != nil || (family == 4 && !a.Is4()) {
 		return s, netip.Addr{}
 	}
+	dotted := a.Is4() // ParseAddr takes IPv4 in its one spelling only
 	a = a.Unmap()
 	if cidr >= 0 && cidr < a.BitLen() {
 		if p, err := a.Prefix(cidr); err == nil {
 			return p.String(), netip.Addr{}
 		}
+	}
+	if dotted {
+		return s, a
 	}
 	return netaddr.String(a, s), a
 }

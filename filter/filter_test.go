@@ -260,3 +260,27 @@ func TestFailureAddrIsItsID(t *testing.T) {
 		}
 	}
 }
+
+// normalizeAddr renders an address as fail2ban does, and gives it parsed
+// when the text is its one spelling.
+func TestNormalizeAddr(t *testing.T) {
+	for _, tc := range []struct {
+		in             string
+		family, cidr   int
+		want, wantAddr string
+	}{
+		{"192.0.2.1", 4, -1, "192.0.2.1", "192.0.2.1"},
+		{"::ffff:192.0.2.1", 6, -1, "192.0.2.1", "192.0.2.1"},
+		{"2001:DB8:0::1", 6, -1, "2001:db8::1", "2001:db8::1"},
+		{"192.0.2.1", 4, 24, "192.0.2.0/24", "invalid IP"},
+		{"192.0.2.1", 4, 32, "192.0.2.1", "192.0.2.1"},
+		{"192.0.2.01", 4, -1, "192.0.2.01", "invalid IP"},
+		{"2001:db8::1", 4, -1, "2001:db8::1", "invalid IP"},
+		{"host.example", 0, -1, "host.example", "invalid IP"},
+	} {
+		got, a := normalizeAddr(tc.in, tc.family, tc.cidr)
+		if got != tc.want || a.String() != tc.wantAddr {
+			t.Errorf("normalizeAddr(%q, %d, %d) = %q, %v; want %q, %s", tc.in, tc.family, tc.cidr, got, a, tc.want, tc.wantAddr)
+		}
+	}
+}
