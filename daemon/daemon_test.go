@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -500,5 +502,83 @@ func TestCommandWaitsForStart(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("status did not answer")
+	}
+}
+
+// TestLentFailuresAcrossWorkers: a filter without sessions lends its
+// failures from each batch's memory, which later batches reuse; the bans,
+// decided batches after each address's first failure, carry that
+// failure's fields and the addresses, as written.
+func TestLentFailuresAcrossWorkers(t *testing.T) {
+	dir := t.TempDir()
+	log, acts := filepath.Join(dir, "app.log"), filepath.Join(dir, "acts")
+	os.WriteFile(log, nil, 0o644)
+	j := testJail("lend", acts)
+	j.Filter = config.Filter{UseDNS: "no", MaxLines: 1, FailRegex: []string{`^\s*fail from <HOST> user <F-USER>\S+</F-USER>$`}}
+	j.Actions[0].Options[0].Value = "echo ban <ip> user <F-USER> >> " + acts
+	j.LogPaths = []config.LogPath{{Path: log}}
+	d, _ := run(t, &config.Config{Jails: []*config.Jail{j}}, func(o *Options) { o.FilterWorkers = 2 })
+	const n = 30
+	var want []string
+	for round := range 3 {
+		stamp := time.Now().Format("2006-01-02 15:04:05 ")
+		noiseLines := 3*inlineBelow/n + 1
+		noise := strings.Repeat(stamp+"fail from nowhere at all\n", noiseLines)
+		var b strings.Builder
+		for i := 1; i <= n; i++ {
+			b.WriteString(noise)
+			fmt.Fprintf(&b, "%sfail from 192.0.2.%d user u%d-%d\n", stamp, i, i, round)
+			if round == 0 {
+				want = append(want, fmt.Sprintf("ban 192.0.2.%d user u%d-0", i, i))
+			}
+		}
+		f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Then more batches than the stream has in flight: each batch's
+		// memory is reused before the next round.
+		f.WriteString(b.String() + strings.Repeat(noise, 40*batchLines/noiseLines))
+		f.Close()
+		time.Sleep(50 * time.Millisecond) // each round in batches of its own
+	}
+	waitFor(t, "the bans", func() bool { return len(strings.Fields(banned(t, d, "lend"))) == n })
+	var got []string
+	waitFor(t, "the ban actions", func() bool {
+		data, _ := os.ReadFile(acts)
+		got = strings.Split(strings.TrimSpace(string(data)), "\n")
+		return len(got) == n
+	})
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("ban actions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The bans' ids outlive many more batches.
+	read := func() (n uint64) {
+		for _, s := range d.Metrics().Sources() {
+			n += s.Lines
+		}
+		return n
+	}
+	before := read()
+	noise := strings.Repeat(time.Now().Format("2006-01-02 15:04:05 ")+"fail from 192.0.2.250 user x\n", 40*batchLines)
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(noise)
+	f.Close()
+	waitFor(t, "the last lines", func() bool { return read() >= before+40*batchLines })
+	ids := strings.Fields(banned(t, d, "lend"))
+	slices.Sort(ids)
+	var wantIDs []string
+	for i := 1; i <= n; i++ {
+		wantIDs = append(wantIDs, fmt.Sprintf("192.0.2.%d", i))
+	}
+	wantIDs = append(wantIDs, "192.0.2.250")
+	slices.Sort(wantIDs)
+	if !slices.Equal(ids, wantIDs) {
+		t.Fatalf("banned %v, want %v", ids, wantIDs)
 	}
 }
