@@ -303,7 +303,11 @@ func (j *Jail) Add(ctx context.Context, fs []Failure) {
 		}
 		ff := failtable.Failure{Time: seconds(f.Time), Fields: f.Fields, Matches: f.Matches, Lent: f.Lent}
 		if !a.IsValid() {
-			if e, ban := j.other.Add(strings.Clone(f.ID), ff); ban {
+			id := f.ID
+			if f.Lent {
+				id = strings.Clone(id) // the table may keep it
+			}
+			if e, ban := j.other.Add(id, ff); ban {
 				b.bans = append(b.bans, pending{i, netip.Addr{}, e})
 			}
 			continue
@@ -375,7 +379,7 @@ func (j *Jail) add(a netip.Addr, id string, f failtable.Failure) (failtable.Entr
 	if a.IsValid() {
 		return j.addrs.Add(a, f)
 	}
-	return j.other.Add(strings.Clone(id), f) // the table may keep it
+	return j.other.Add(id, f)
 }
 
 // observe is fail2ban's observer for known-bad ids: a failure of an id

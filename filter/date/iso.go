@@ -1,7 +1,5 @@
 package date
 
-import "unsafe"
-
 // isoPattern is the default template of lines that start with an ISO 8601
 // date: "2005-08-14 11:22:33", with "/" or "." between the date's parts,
 // "T" or one or two spaces before the time, a fraction and a zone.
@@ -17,8 +15,9 @@ type isoMatcher struct {
 	line  string
 	fv    *fields
 	bail  bool
-	// fractions counts the calls of fraction in one match.
-	fractions int
+	// fractions counts the calls of fraction in one match, fracAt is
+	// where the last one started.
+	fractions, fracAt int
 	// memo is the last match up to its seconds: the date from the start
 	// of the line to q (where the fraction may begin) and its fields. The
 	// steps before the fraction look at no byte past q, so a line with the
@@ -70,9 +69,8 @@ func (m *isoMatcher) remember(k int) {
 	if m.fractions != 1 || m.bail {
 		return
 	}
-	s := m.fv[fS]
-	q := int(uintptr(unsafe.Pointer(unsafe.StringData(s)))-uintptr(unsafe.Pointer(unsafe.StringData(m.line)))) + len(s)
-	if s == "" || q <= k || q >= len(m.line) {
+	q := m.fracAt // the one fraction tried: after the seconds
+	if q <= k || q >= len(m.line) {
 		return
 	}
 	mm.line, mm.k, mm.q, mm.fv = m.line, k, q, *m.fv
@@ -159,6 +157,7 @@ func (m *isoMatcher) hour(p int) (int, bool) {
 // fraction: (?:[.,][0-9]{1,6})?, greedy (fail2ban ignores its value).
 func (m *isoMatcher) fraction(p int) (int, bool) {
 	m.fractions++
+	m.fracAt = p
 	l := m.line
 	if p < len(l) && (l[p] == '.' || l[p] == ',') {
 		n := 0
