@@ -64,6 +64,10 @@ type result struct {
 	// when that came first (see probe.go); every ban, and the renewals.
 	RetryToPacketDrop      []float64 `json:"retry_to_first_dropped_packet_ms"`
 	RenewRetryToPacketDrop []float64 `json:"renew_retry_to_first_dropped_packet_ms"`
+	// RetryToLogged is the server's own share of RetryToPacketDrop: from
+	// the maxretry-th request's arrival to the end of the write of its
+	// line (stamp, format, write; on the generator's CPU, see -layout).
+	RetryToLogged []float64 `json:"retry_to_logged_ms"`
 	// ProbeTimed counts the bans whose first dropped packet was a probe.
 	ProbeTimed int `json:"probe_timed"`
 	// Bans per client (bursts ended by a ban).
@@ -175,6 +179,9 @@ func (r *result) summarize(srv *server, gen *generator, vc *validClients, pr *pr
 					}
 				}
 				r.RetryToPacketDrop = append(r.RetryToPacketDrop, packetDrop)
+				if !b.Logged.IsZero() {
+					r.RetryToLogged = append(r.RetryToLogged, ms(b.Logged.Sub(b.Retry)))
+				}
 				if k > 0 {
 					r.RenewRetryToDrop = append(r.RenewRetryToDrop, reqDrop)
 					r.RenewRetryToPacketDrop = append(r.RenewRetryToPacketDrop, packetDrop)
@@ -196,6 +203,7 @@ func (r *result) summarize(srv *server, gen *generator, vc *validClients, pr *pr
 	sort.Float64s(r.RenewRetryToDrop)
 	sort.Float64s(r.RetryToPacketDrop)
 	sort.Float64s(r.RenewRetryToPacketDrop)
+	sort.Float64s(r.RetryToLogged)
 	var cpu float64
 	for _, s := range r.Seconds {
 		cpu += s.CPU
@@ -260,6 +268,9 @@ func printSummary(w io.Writer, c config, rs []*result) {
 		}},
 		{"  renewals", func(r *result) string {
 			return fmtMS(pct(r.RenewRetryToPacketDrop, 0.5)) + " / " + fmtMS(pct(r.RenewRetryToPacketDrop, 0.99))
+		}},
+		{"  of which the server's log", func(r *result) string {
+			return fmtMS(pct(r.RetryToLogged, 0.5)) + " / " + fmtMS(pct(r.RetryToLogged, 0.99))
 		}},
 		{"  timed by a probe", func(r *result) string {
 			return fmt.Sprintf("%d of %d", r.ProbeTimed, len(r.RetryToPacketDrop))

@@ -23,7 +23,8 @@ func TestSummarize(t *testing.T) {
 			// 5 ms after the 3rd request arrived, at 25 ms.
 			{First: t0.Add(5 * time.Millisecond), Retry: t0.Add(25 * time.Millisecond), Last: t0.Add(25 * time.Millisecond), FirstRound: 0, LastRound: 2, N: 3},
 			// After the unban: rounds 40-42, the ban before 43 (430 ms).
-			{First: t0.Add(405 * time.Millisecond), Retry: t0.Add(427 * time.Millisecond), Last: t0.Add(427 * time.Millisecond), FirstRound: 40, LastRound: 42, N: 3},
+			// Its line logged 0.25 ms after the request arrived.
+			{First: t0.Add(405 * time.Millisecond), Retry: t0.Add(427 * time.Millisecond), Logged: t0.Add(427250 * time.Microsecond), Last: t0.Add(427 * time.Millisecond), FirstRound: 40, LastRound: 42, N: 3},
 		},
 		// Never banned: every request arrived, until the end.
 		{{First: t0.Add(5 * time.Millisecond), Retry: t0.Add(25 * time.Millisecond), Last: genEnd, FirstRound: 0, LastRound: 99, N: 100}},
@@ -70,6 +71,10 @@ func TestSummarize(t *testing.T) {
 	}
 	if len(r.RenewRetryToPacketDrop) != 1 || math.Abs(r.RenewRetryToPacketDrop[0]-1.5) > 1e-9 {
 		t.Errorf("renewals by packet %v ms, want [1.5]", r.RenewRetryToPacketDrop)
+	}
+	// Only the second ban's line has a time it was logged.
+	if len(r.RetryToLogged) != 1 || math.Abs(r.RetryToLogged[0]-0.25) > 1e-9 {
+		t.Errorf("retry → logged %v ms, want [0.25]", r.RetryToLogged)
 	}
 	// Two ban cycles in 1 s: 6 requests of each client may arrive.
 	// Client 0 sent 100 and 6 arrived; client 1 sent 100 and all arrived,

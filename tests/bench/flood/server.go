@@ -25,8 +25,11 @@ const burstGap = 500 * time.Millisecond
 // its first request after a ban (or the start) to the last before the
 // next ban.
 type burst struct {
-	First, Last           time.Time
-	Retry                 time.Time // arrival of the maxretry-th request
+	First, Last time.Time
+	Retry       time.Time // arrival of the maxretry-th request
+	// Logged is when the server's write of the maxretry-th request's line
+	// returned (the IPS could see it from then on).
+	Logged                time.Time
 	FirstRound, LastRound uint32
 	N                     int
 }
@@ -119,6 +122,7 @@ func (s *server) serve(c net.PacketConn) {
 		ms[i].Buffers = [][]byte{make([]byte, 256)}
 	}
 	var lines [][]byte
+	var retried []int // clients whose maxretry-th request is in this batch
 	line := make([]byte, 0, 64*batch)
 	for {
 		n, err := pc.ReadBatch(ms, 0)
@@ -127,7 +131,7 @@ func (s *server) serve(c net.PacketConn) {
 		}
 		now := time.Now()
 		stamp := now.Format("2006-01-02 15:04:05.000000")
-		lines, line = lines[:0], line[:0]
+		lines, line, retried = lines[:0], line[:0], retried[:0]
 		for _, m := range ms[:n] {
 			p := m.Buffers[0][:m.N]
 			from := m.Addr.(*net.UDPAddr).AddrPort()
@@ -145,8 +149,8 @@ func (s *server) serve(c net.PacketConn) {
 			case invalidByte:
 				s.invalid.Add(1)
 				a := from.Addr().Unmap()
-				if i, ok := s.index[a]; ok {
-					s.note(i, binary.BigEndian.Uint32(p[3:]), now)
+				if i, ok := s.index[a]; ok && s.note(i, binary.BigEndian.Uint32(p[3:]), now) {
+					retried = append(retried, i)
 				}
 				start := len(line)
 				line = append(line, stamp...)
@@ -158,11 +162,19 @@ func (s *server) serve(c net.PacketConn) {
 		if len(lines) > 0 {
 			s.log(lines)
 		}
+		if len(retried) > 0 {
+			logged := time.Now()
+			for _, i := range retried {
+				bs := s.bursts[i]
+				bs[len(bs)-1].Logged = logged
+			}
+		}
 	}
 }
 
-// note records a request of client i sent in round r.
-func (s *server) note(i int, r uint32, now time.Time) {
+// note records a request of client i sent in round r; true when it is
+// the maxretry-th of its burst.
+func (s *server) note(i int, r uint32, now time.Time) bool {
 	bs := s.bursts[i]
 	if len(bs) == 0 || now.Sub(bs[len(bs)-1].Last) > burstGap {
 		bs = append(bs, burst{First: now, FirstRound: r})
@@ -178,6 +190,7 @@ func (s *server) note(i int, r uint32, now time.Time) {
 	}
 	b.Last, b.LastRound = now, max(b.LastRound, r)
 	s.bursts[i] = bs
+	return b.N == s.maxRetry
 }
 
 // log writes lines to the ring (overwrite mode: the server never waits)
