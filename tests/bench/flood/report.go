@@ -68,6 +68,11 @@ type result struct {
 	// the maxretry-th request's arrival to the end of the write of its
 	// line (stamp, format, write; on the generator's CPU, see -layout).
 	RetryToLogged []float64 `json:"retry_to_logged_ms"`
+	// RetryToProbeThrough is, for the bans timed by a probe, the lower
+	// bound: from the maxretry-th request to the send time of the last
+	// probe that still arrived (0 when none did). The ban took effect
+	// after it; the gap to RetryToPacketDrop is the probes' resolution.
+	RetryToProbeThrough []float64 `json:"retry_to_last_probe_through_ms"`
 	// ProbeTimed counts the bans whose first dropped packet was a probe.
 	ProbeTimed int `json:"probe_timed"`
 	// Bans per client (bursts ended by a ban).
@@ -173,9 +178,14 @@ func (r *result) summarize(srv *server, gen *generator, vc *validClients, pr *pr
 					// A probe goes missing only when the ban drops it
 					// (the server's socket does not overflow at these
 					// rates, and a probe that did not go out is none).
-					if lost, ok := srv.probes.firstLost(c, ep); ok && ms(lost.Sub(b.Retry)) < packetDrop {
+					if lost, through, ok := srv.probes.firstLost(c, ep); ok && ms(lost.Sub(b.Retry)) < packetDrop {
 						packetDrop = ms(lost.Sub(b.Retry)) // probes go out after the maxretry-th request
 						r.ProbeTimed++
+						passed := 0.0
+						if !through.IsZero() {
+							passed = ms(through.Sub(b.Retry))
+						}
+						r.RetryToProbeThrough = append(r.RetryToProbeThrough, passed)
 					}
 				}
 				r.RetryToPacketDrop = append(r.RetryToPacketDrop, packetDrop)
@@ -204,6 +214,7 @@ func (r *result) summarize(srv *server, gen *generator, vc *validClients, pr *pr
 	sort.Float64s(r.RetryToPacketDrop)
 	sort.Float64s(r.RenewRetryToPacketDrop)
 	sort.Float64s(r.RetryToLogged)
+	sort.Float64s(r.RetryToProbeThrough)
 	var cpu float64
 	for _, s := range r.Seconds {
 		cpu += s.CPU
@@ -274,6 +285,9 @@ func printSummary(w io.Writer, c config, rs []*result) {
 		}},
 		{"  timed by a probe", func(r *result) string {
 			return fmt.Sprintf("%d of %d", r.ProbeTimed, len(r.RetryToPacketDrop))
+		}},
+		{"  their last probe through", func(r *result) string {
+			return fmtMS(pct(r.RetryToProbeThrough, 0.5)) + " / " + fmtMS(pct(r.RetryToProbeThrough, 0.99))
 		}},
 		{"  → 1st dropped request", func(r *result) string {
 			return fmtMS(pct(r.RetryToDrop, 0.5)) + " / " + fmtMS(pct(r.RetryToDrop, 0.99))

@@ -69,6 +69,10 @@ func TestSummarize(t *testing.T) {
 	if want := []float64{1.5, 5}; len(r.RetryToPacketDrop) != 2 || math.Abs(r.RetryToPacketDrop[0]-want[0]) > 1e-9 || math.Abs(r.RetryToPacketDrop[1]-want[1]) > 1e-9 || r.ProbeTimed != 1 {
 		t.Errorf("retry → first dropped packet %v ms (%d by a probe), want %v (1)", r.RetryToPacketDrop, r.ProbeTimed, want)
 	}
+	// Its last probe through, probe 3, was sent at 428.25 ms.
+	if len(r.RetryToProbeThrough) != 1 || math.Abs(r.RetryToProbeThrough[0]-1.25) > 1e-9 {
+		t.Errorf("retry → last probe through %v ms, want [1.25]", r.RetryToProbeThrough)
+	}
 	if len(r.RenewRetryToPacketDrop) != 1 || math.Abs(r.RenewRetryToPacketDrop[0]-1.5) > 1e-9 {
 		t.Errorf("renewals by packet %v ms, want [1.5]", r.RenewRetryToPacketDrop)
 	}
