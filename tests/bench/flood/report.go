@@ -73,6 +73,9 @@ type result struct {
 	// probe that still arrived (0 when none did). The ban took effect
 	// after it; the gap to RetryToPacketDrop is the probes' resolution.
 	RetryToProbeThrough []float64 `json:"retry_to_last_probe_through_ms"`
+	// ProbeEvery is the time between a client's successive probes, p50
+	// and p99 in ms (the probes' resolution; the prober aims at 0.2 ms).
+	ProbeEvery [2]float64 `json:"probe_every_ms_p50_p99"`
 	// ProbeTimed counts the bans whose first dropped packet was a probe.
 	ProbeTimed int `json:"probe_timed"`
 	// Bans per client (bursts ended by a ban).
@@ -215,6 +218,18 @@ func (r *result) summarize(srv *server, gen *generator, vc *validClients, pr *pr
 	sort.Float64s(r.RenewRetryToPacketDrop)
 	sort.Float64s(r.RetryToLogged)
 	sort.Float64s(r.RetryToProbeThrough)
+	if pr != nil {
+		var every []float64
+		for _, eps := range pr.episodes {
+			for _, ep := range eps {
+				for k := 1; k < len(ep.Sent); k++ {
+					every = append(every, ms(ep.Sent[k].Sub(ep.Sent[k-1])))
+				}
+			}
+		}
+		sort.Float64s(every)
+		r.ProbeEvery = [2]float64{pct(every, 0.5), pct(every, 0.99)}
+	}
 	var cpu float64
 	for _, s := range r.Seconds {
 		cpu += s.CPU
@@ -285,6 +300,9 @@ func printSummary(w io.Writer, c config, rs []*result) {
 		}},
 		{"  timed by a probe", func(r *result) string {
 			return fmt.Sprintf("%d of %d", r.ProbeTimed, len(r.RetryToPacketDrop))
+		}},
+		{"  probes sent every", func(r *result) string {
+			return fmtMS(r.ProbeEvery[0]) + " / " + fmtMS(r.ProbeEvery[1])
 		}},
 		{"  their last probe through", func(r *result) string {
 			return fmtMS(pct(r.RetryToProbeThrough, 0.5)) + " / " + fmtMS(pct(r.RetryToProbeThrough, 0.99))

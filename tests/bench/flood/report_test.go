@@ -39,6 +39,7 @@ func TestSummarize(t *testing.T) {
 	for k := range 12 {
 		ep.Sent = append(ep.Sent, t0.Add(427500*time.Microsecond+time.Duration(k)*250*time.Microsecond))
 	}
+	ep.Sent[11] = ep.Sent[11].Add(750 * time.Microsecond) // the last one late
 	pr.episodes[0] = []episode{ep}
 	for _, seq := range []uint32{0, 2, 1, 3} { // in any order
 		s.probes.arrived(0, seq)
@@ -79,6 +80,11 @@ func TestSummarize(t *testing.T) {
 	// Only the second ban's line has a time it was logged.
 	if len(r.RetryToLogged) != 1 || math.Abs(r.RetryToLogged[0]-0.25) > 1e-9 {
 		t.Errorf("retry → logged %v ms, want [0.25]", r.RetryToLogged)
+	}
+	// Probes went every 0.25 ms, but for the last, 1 ms after the one
+	// before.
+	if r.ProbeEvery != [2]float64{0.25, 1} {
+		t.Errorf("probes every %v ms (p50, p99), want [0.25 1]", r.ProbeEvery)
 	}
 	// Two ban cycles in 1 s: 6 requests of each client may arrive.
 	// Client 0 sent 100 and 6 arrived; client 1 sent 100 and all arrived,
