@@ -219,15 +219,7 @@ func (r *result) summarize(srv *server, gen *generator, vc *validClients, pr *pr
 	sort.Float64s(r.RetryToLogged)
 	sort.Float64s(r.RetryToProbeThrough)
 	if pr != nil {
-		var every []float64
-		for _, eps := range pr.episodes {
-			for _, ep := range eps {
-				for k := 1; k < len(ep.Sent); k++ {
-					every = append(every, ms(ep.Sent[k].Sub(ep.Sent[k-1])))
-				}
-			}
-		}
-		sort.Float64s(every)
+		every := pr.periods()
 		r.ProbeEvery = [2]float64{pct(every, 0.5), pct(every, 0.99)}
 	}
 	var cpu float64
@@ -289,30 +281,18 @@ func printSummary(w io.Writer, c config, rs []*result) {
 			}
 			return fmt.Sprintf("%d / %d", lo, hi)
 		}},
-		{"maxretry-th → 1st dropped", func(r *result) string {
-			return fmtMS(pct(r.RetryToPacketDrop, 0.5)) + " / " + fmtMS(pct(r.RetryToPacketDrop, 0.99))
-		}},
-		{"  renewals", func(r *result) string {
-			return fmtMS(pct(r.RenewRetryToPacketDrop, 0.5)) + " / " + fmtMS(pct(r.RenewRetryToPacketDrop, 0.99))
-		}},
-		{"  of which the server's log", func(r *result) string {
-			return fmtMS(pct(r.RetryToLogged, 0.5)) + " / " + fmtMS(pct(r.RetryToLogged, 0.99))
-		}},
+		{"maxretry-th → 1st dropped", func(r *result) string { return p50p99(r.RetryToPacketDrop) }},
+		{"  renewals", func(r *result) string { return p50p99(r.RenewRetryToPacketDrop) }},
+		{"  of which the server's log", func(r *result) string { return p50p99(r.RetryToLogged) }},
 		{"  timed by a probe", func(r *result) string {
 			return fmt.Sprintf("%d of %d", r.ProbeTimed, len(r.RetryToPacketDrop))
 		}},
 		{"  probes sent every", func(r *result) string {
 			return fmtMS(r.ProbeEvery[0]) + " / " + fmtMS(r.ProbeEvery[1])
 		}},
-		{"  their last probe through", func(r *result) string {
-			return fmtMS(pct(r.RetryToProbeThrough, 0.5)) + " / " + fmtMS(pct(r.RetryToProbeThrough, 0.99))
-		}},
-		{"  → 1st dropped request", func(r *result) string {
-			return fmtMS(pct(r.RetryToDrop, 0.5)) + " / " + fmtMS(pct(r.RetryToDrop, 0.99))
-		}},
-		{"  renewals (requests)", func(r *result) string {
-			return fmtMS(pct(r.RenewRetryToDrop, 0.5)) + " / " + fmtMS(pct(r.RenewRetryToDrop, 0.99))
-		}},
+		{"  their last probe through", func(r *result) string { return p50p99(r.RetryToProbeThrough) }},
+		{"  → 1st dropped request", func(r *result) string { return p50p99(r.RetryToDrop) }},
+		{"  renewals (requests)", func(r *result) string { return p50p99(r.RenewRetryToDrop) }},
 		{"maxretry-th → last in p99", func(r *result) string { return fmtMS(pct(r.RetryToLast, 0.99)) }},
 		{"first request → drop p50", func(r *result) string { return fmtMS(pct(r.FirstToDrop, 0.5)) }},
 		{"first request → drop p99", func(r *result) string { return fmtMS(pct(r.FirstToDrop, 0.99)) }},
@@ -337,6 +317,9 @@ func printSummary(w io.Writer, c config, rs []*result) {
 	}
 	fmt.Fprintln(w)
 }
+
+// p50p99 prints the median and 99th percentile of sorted values in ms.
+func p50p99(v []float64) string { return fmtMS(pct(v, 0.5)) + " / " + fmtMS(pct(v, 0.99)) }
 
 func fmtMS(v float64) string {
 	switch {
